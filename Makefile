@@ -1,0 +1,48 @@
+# dltoys: the two commands of the quick start are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+TORCH  := torch==2.13.0
+
+.PHONY: demo test test-slow test-all oracle bench bench-smoke clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The runtime install (numpy, matplotlib, tqdm, scikit-learn, networkx).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+# The dev environment: pytest and hypothesis, and the PyTorch oracle when a CPU
+# build can be installed without a download (a local wheel, as on the project's
+# machines); without it the parity tests skip. `make oracle` insists on it.
+$(VENV)/.dev: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev]'
+	@if $(BIN)/python -c "import torch" 2>/dev/null; then :; \
+	elif $(BIN)/pip download -q --no-index --no-deps $(TORCH) -d $(VENV)/.wheels >/dev/null 2>&1; then \
+	  $(BIN)/pip install -q $(TORCH); \
+	else echo "note: no local $(TORCH) wheel; PyTorch parity tests will skip (make oracle installs it)"; fi
+	@touch $@
+
+## demo: set up .venv, install dltoys and run the main job on embedded data
+demo: $(VENV)/.installed
+	$(BIN)/dltoys run xor
+
+## test: set up the dev environment and run every test but the slow training runs
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest -q
+
+## test-slow: the long training runs only; test-all: everything
+test-slow: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m slow
+
+test-all: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+## oracle: install the PyTorch CPU build the parity tests and benchmarks compare against
+oracle: $(VENV)/.dev
+	$(BIN)/pip install -q $(TORCH)
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

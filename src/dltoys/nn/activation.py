@@ -1,0 +1,114 @@
+"""Elementwise activations and Softmax.
+
+Each caches the one array its derivative needs (the output, or a float mask:
+a mask multiply is ~2x faster than ``np.maximum`` and ~10x faster than ``np.where``).
+All keep the input's dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..utils import check_float, check_int
+from . import functional as F
+from .module import Module
+
+
+def _float_array(module: Module, x) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{type(module).__name__}: expected a float array, received dtype {x.dtype}")
+    return x
+
+
+class Sigmoid(Module):
+    """``s(x) = 1 / (1 + exp(-x))``; derivative ``s (1 - s)``."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = F.sigmoid(_float_array(self, x))
+        self._cache = out
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        out = self._saved()
+        return grad_out * out * (1 - out)
+
+
+class Tanh(Module):
+    """``tanh(x)``; derivative ``1 - tanh(x)^2``."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        out = np.tanh(_float_array(self, x))
+        self._cache = out
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        out = self._saved()
+        return grad_out * (1 - out * out)
+
+
+class ReLU(Module):
+    """``max(x, 0)``; derivative ``1[x > 0]`` (0 at 0, as PyTorch)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = _float_array(self, x)
+        mask = (x > 0).astype(x.dtype)
+        self._cache = mask
+        return x * mask
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * self._saved()
+
+
+class LeakyReLU(Module):
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise (``torch.nn.LeakyReLU``)."""
+
+    def __init__(self, negative_slope: float = 0.01):
+        super().__init__()
+        self.negative_slope = check_float("negative_slope", negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = _float_array(self, x)
+        slope = (x > 0).astype(x.dtype)  # 1 where positive, else negative_slope
+        slope *= 1 - self.negative_slope
+        slope += self.negative_slope
+        self._cache = slope
+        return x * slope
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        return grad_out * self._saved()
+
+
+class Softmax(Module):
+    """``softmax(x)_i = exp(x_i) / sum_j exp(x_j)`` along ``dim`` (``torch.nn.Softmax``).
+
+    For training a classifier, feed logits to :class:`CrossEntropyLoss` instead:
+    it fuses the softmax with the loss and is stable.
+
+    Notes
+    -----
+    With ``s`` the output and ``g = dL/ds``: ``dL/dx = s * (g - sum(g * s, dim))``.
+    """
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = check_int("dim", dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = _float_array(self, x)
+        if not -x.ndim <= self.dim < max(x.ndim, 1):
+            raise ValueError(f"Softmax(dim={self.dim}): invalid for an input of shape {x.shape}")
+        out = F.softmax(x, axis=self.dim)
+        self._cache = out
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        out = self._saved()
+        inner = np.sum(grad_out * out, axis=self.dim, keepdims=True)
+        return out * (grad_out - inner)

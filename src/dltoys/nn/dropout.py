@@ -1,0 +1,58 @@
+"""Dropout: random zeroing during training, identity at evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..utils import RngLike, as_rng, check_float
+from .module import Module
+
+
+class Dropout(Module):
+    """Inverted dropout (``torch.nn.Dropout``).
+
+    In training mode each element is zeroed with probability ``p`` and the
+    survivors are scaled by ``1 / (1 - p)`` so the expected output equals the
+    input; in evaluation mode the layer is the identity.
+
+    Parameters
+    ----------
+    p : float in [0, 1], default 0.5
+    rng : int, Generator or None
+        Source of the masks; a seed makes every mask reproducible.
+
+    Notes
+    -----
+    ``y = x * m`` with ``m_i = Bernoulli(1 - p) / (1 - p)``; ``dL/dx = dL/dy * m``.
+
+    References
+    ----------
+    Srivastava et al. (2014), Dropout: a simple way to prevent neural networks from overfitting.
+    """
+
+    def __init__(self, p: float = 0.5, rng: RngLike = None):
+        super().__init__()
+        self.p = check_float("p", p, low=0.0, high=1.0)
+        self.rng = as_rng(rng)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)
+        if x.dtype.kind != "f":
+            raise TypeError(f"Dropout: expected a float array, received dtype {x.dtype}")
+        if not self.training or self.p == 0.0:
+            self._cache = 1.0  # identity: backward passes the gradient through
+            return x
+        if self.p == 1.0:
+            mask = np.zeros_like(x)
+        else:
+            mask = (self.rng.random(x.shape, dtype=x.dtype) >= self.p).astype(x.dtype)
+            mask *= 1.0 / (1.0 - self.p)
+        self._cache = mask
+        return x * mask
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        mask = self._saved()
+        return grad_out * mask if isinstance(mask, np.ndarray) else grad_out

@@ -1,0 +1,5 @@
+"""dltoys.optim: optimizers, learning-rate schedules and gradient clipping."""
+
+from .optimizer import Optimizer
+
+__all__ = ["Optimizer"]

@@ -1,0 +1,119 @@
+"""The optimizer base class: one list of parameters, state in lists parallel to it.
+
+Interface (PyTorch's, single parameter group):
+
+- ``Optimizer(params, lr=..., ...)`` takes an iterable of :class:`~dltoys.nn.Parameter`
+  (``model.parameters()``).
+- ``zero_grad()`` zeroes every parameter's ``.grad`` in place.
+- ``step(closure=None)`` updates the parameters in place from their ``.grad``.
+  Gradient-free optimizers (``needs_gradients = False``) require ``closure``:
+  a function that evaluates the loss at the current weights and returns it as
+  a float; ``step`` returns the loss it kept.
+- ``lr`` is a plain attribute; learning-rate schedules change it.
+- ``state_dict()`` returns a nested structure of dicts and lists whose leaves
+  are ndarrays or JSON scalars (int, float, str, bool, None);
+  ``load_state_dict()`` accepts it back (with lists where tuples were), which
+  is what a checkpoint stores.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..nn.module import Parameter
+from ..utils import check_float
+
+
+class Optimizer:
+    """Base class. Subclasses set their hyperparameters and implement :meth:`_update`."""
+
+    #: False for gradient-free strategies, which evaluate a closure instead.
+    needs_gradients: bool = True
+    #: Names of the per-parameter state buffers (lists parallel to ``params``).
+    state_names: tuple[str, ...] = ()
+    #: Names of the hyperparameters saved in ``state_dict()``.
+    hyperparam_names: tuple[str, ...] = ("lr",)
+
+    def __init__(self, params: Iterable[Parameter], lr: float):
+        self.params: list[Parameter] = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: received an empty parameter list")
+        for index, param in enumerate(self.params):
+            if not isinstance(param, Parameter):
+                raise TypeError(
+                    f"{type(self).__name__}: params[{index}] must be a Parameter, "
+                    f"received {type(param).__name__} (pass model.parameters())"
+                )
+        self.lr = check_float("lr", lr, low=0.0)
+        self.step_count = 0
+        self.state: dict[str, list[Any]] = {name: [None] * len(self.params) for name in self.state_names}
+
+    def zero_grad(self) -> None:
+        for param in self.params:
+            param.grad.fill(0)
+
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        """Update every trainable parameter once; returns ``closure()`` if given."""
+        loss = closure() if closure is not None else None
+        self.step_count += 1
+        for index, param in enumerate(self.params):
+            if param.requires_grad:
+                self._update(index, param)
+        return loss
+
+    def _update(self, index: int, param: Parameter) -> None:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- state dicts
+    def hyperparams(self) -> dict[str, Any]:
+        values = {}
+        for name in self.hyperparam_names:
+            value = getattr(self, name)
+            values[name] = list(value) if isinstance(value, tuple) else value
+        return values
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "type": type(self).__name__,
+            "hyperparams": self.hyperparams(),
+            "step_count": self.step_count,
+            "state": {name: [None if b is None else b.copy() for b in buffers] for name, buffers in self.state.items()},
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        name = type(self).__name__
+        if state.get("type") != name:
+            raise ValueError(f"{name}.load_state_dict: the state belongs to a {state.get('type')!r}, not a {name}")
+        for key, value in state.get("hyperparams", {}).items():
+            if key not in self.hyperparam_names:
+                raise KeyError(f"{name}.load_state_dict: unknown hyperparameter {key!r}")
+            current = getattr(self, key)
+            setattr(self, key, tuple(value) if isinstance(current, tuple) else value)
+        self.step_count = int(state.get("step_count", 0))
+        buffers = state.get("state", {})
+        for key in self.state_names:
+            saved = buffers.get(key, [None] * len(self.params))
+            if len(saved) != len(self.params):
+                raise ValueError(
+                    f"{name}.load_state_dict: state {key!r} has {len(saved)} entries, "
+                    f"the optimizer has {len(self.params)} parameters"
+                )
+            restored = []
+            for index, (param, value) in enumerate(zip(self.params, saved)):
+                if value is None:
+                    restored.append(None)
+                    continue
+                value = np.asarray(value)
+                if value.shape != param.shape:
+                    raise ValueError(
+                        f"{name}.load_state_dict: state {key!r}[{index}] has shape {value.shape}, "
+                        f"the parameter has {param.shape}"
+                    )
+                restored.append(value.astype(param.dtype, copy=True))
+            self.state[key] = restored
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in self.hyperparams().items())
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,121 @@
+"""The basement below ``dltoys.nn``: randomness, dtypes and argument checks.
+
+Every package of dltoys may import this module; it imports nothing of dltoys.
+The helpers here validate at the public boundary and raise errors that name the
+argument, the value received and what is allowed.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Union
+
+import numpy as np
+
+RngLike = Union[int, np.random.Generator, None]
+
+#: The floating dtypes a dltoys model can be built in.
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+DEFAULT_DTYPE = np.dtype(np.float32)
+
+
+def as_rng(rng: RngLike) -> np.random.Generator:
+    """Normalise ``rng`` to a :class:`numpy.random.Generator`.
+
+    Parameters
+    ----------
+    rng : int, numpy.random.Generator or None
+        A seed (non-negative int), an existing generator (returned as is, so that
+        several components drawing from it in turn get different numbers), or
+        ``None`` for fresh, unpredictable entropy.
+
+    Returns
+    -------
+    numpy.random.Generator
+    """
+    if rng is None:
+        return np.random.default_rng()
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if rng < 0:
+            raise ValueError(f"rng: a seed must be a non-negative integer, received {rng}")
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        "rng: expected an int seed, a numpy.random.Generator or None, "
+        f"received {type(rng).__name__}"
+    )
+
+
+def resolve_dtype(dtype: Any) -> np.dtype:
+    """Return the floating dtype to build a module in (float32 unless asked otherwise).
+
+    Raises
+    ------
+    TypeError
+        If ``dtype`` is not float32 or float64.
+    """
+    if dtype is None:
+        return DEFAULT_DTYPE
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype: expected float32 or float64, received {dtype!r}") from None
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"dtype: expected float32 or float64, received {resolved}")
+    return resolved
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
+    """Check that ``value`` is an integer (not a bool), at least ``minimum``."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected an integer, received {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, received {value}")
+    return int(value)
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Check that ``value`` is a finite real number inside the given interval."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}: expected a number, received {value!r}")
+    value = float(value)
+    ok = np.isfinite(value)
+    if ok and low is not None:
+        ok = value >= low if low_inclusive else value > low
+    if ok and high is not None:
+        ok = value <= high if high_inclusive else value < high
+    if not ok:
+        left = ("[" if low_inclusive else "(") + (f"{low:g}" if low is not None else "-inf")
+        right = (f"{high:g}" if high is not None else "inf") + ("]" if high_inclusive else ")")
+        raise ValueError(f"{name}: expected a number in {left}, {right}, received {value:g}")
+    return value
+
+
+def check_choice(name: str, value: Any, allowed: tuple) -> Any:
+    """Check that ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        options = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"{name}: expected one of {options}, received {value!r}")
+    return value
+
+
+def as_array(name: str, value: Any) -> np.ndarray:
+    """Convert an input to an ndarray, with a clear error for things that are not arrays."""
+    if isinstance(value, np.ndarray):
+        return value
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{name}: expected an array, received {type(value).__name__}: {exc}") from None
+    if array.dtype == object:
+        raise TypeError(f"{name}: expected a numeric array, received {type(value).__name__} of objects")
+    return array
