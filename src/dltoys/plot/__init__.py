@@ -1,0 +1,13 @@
+"""dltoys.plot: figures drawn from what they are given (arrays, histories), never from models' internals.
+
+Everything goes through :func:`figure` and :func:`finish`, so each plot has a
+title, labelled axes and a legend where there is more than one series. No
+pyplot: figures are ``matplotlib.figure.Figure`` objects saved to PNG, so
+nothing depends on a display or a global backend.
+"""
+
+from .boundary import decision_boundary
+from .core import figure, finish
+from .curves import curves
+
+__all__ = ["curves", "decision_boundary", "figure", "finish"]
