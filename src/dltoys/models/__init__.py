@@ -1,0 +1,6 @@
+"""dltoys.models: one file per algorithm family, built from dltoys.nn."""
+
+from .mlp import MLP
+from .perceptron import Perceptron, PerceptronFit
+
+__all__ = ["MLP", "Perceptron", "PerceptronFit"]
