@@ -230,7 +230,8 @@ def _draw_rejecting(
     while len(bits) < n_samples:
         missing = n_samples - len(bits)
         # Expected acceptance rate of a fresh row; draw enough to finish in one round
-        # on average (usually it is ~1 and a round draws just what is missing).
+        # on average (usually it is ~1 and a round draws just what is missing), but
+        # never a huge batch at once when almost every pattern is taken.
         taken = 0 if replace else len(bits)
         acceptance = (2**n_bits - n_excluded - taken) / 2**n_bits
         n_draw = min(int(np.ceil(missing / acceptance)), 8 * missing + 1024)
@@ -275,7 +276,9 @@ def _excluded_keys(exclude: Any, n_bits: int) -> np.ndarray | None:
     if not all_bits:
         raise ValueError("exclude: expected 0/1 bits, received other values")
     keys = np.sort(pack_rows(rows))
-    return keys[_first_occurrences(keys)]
+    is_new = np.ones(len(keys), dtype=bool)
+    is_new[1:] = keys[1:] != keys[:-1]
+    return keys[is_new]  # sorted and distinct, as _is_in wants
 
 
 # np.unique and np.isin hash integer keys in NumPy >= 2.3, several times slower than
