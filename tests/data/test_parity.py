@@ -6,6 +6,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from dltoys.data import parity
+
 from dltoys.data import as_sequences, make_parity, pack_rows, parity_truth_table
 
 
@@ -95,7 +97,10 @@ def test_the_alignment_check_catches_the_classic_reshape_bug():
     np.testing.assert_array_equal(_labels_by_counting(time_major[:, :, 0].T), y)
 
 
-def test_excluded_rows_never_come_back_when_patterns_are_few():
+@pytest.mark.parametrize("path", ["enumerate", "reject"])
+def test_excluded_rows_never_come_back_when_patterns_are_few(path, monkeypatch):
+    if path == "reject":  # force the draw-and-reject path used above 2**22 patterns
+        monkeypatch.setattr(parity, "_ENUMERATE_MAX_PATTERNS", 0)
     table, _ = parity_truth_table(8, dtype=np.uint8)
     train = table[:200]
     X, y = make_parity(5000, 8, exclude=train, rng=0, dtype=np.uint8)
@@ -123,8 +128,11 @@ def test_rows_without_replacement_are_distinct_when_collisions_are_common():
     # 2**23 patterns is above the enumeration limit, so this takes the
     # draw-and-reject path; 600k draws collide about 21k times.
     X, y = make_parity(600_000, 23, replace=False, rng=0, dtype=np.uint8)
-    keys = np.sort(_integer_keys(X))
-    assert np.all(keys[1:] != keys[:-1])
+    keys = _integer_keys(X)
+    sorted_keys = np.sort(keys)
+    assert np.all(sorted_keys[1:] != sorted_keys[:-1])
+    # Rows come in drawing order, not sorted: half the neighbours go up.
+    assert abs(np.mean(keys[1:] > keys[:-1]) - 0.5) < 0.01
     np.testing.assert_array_equal(y, _labels_by_counting(X))
     np.testing.assert_allclose(X.mean(axis=0), 0.5, atol=0.005)
 
