@@ -1,0 +1,62 @@
+"""Data as plain NumPy arrays: generated, shipped by a dependency, or read from text.
+
+Nothing here downloads anything, and nothing imports ``dltoys.nn`` or ``dltoys.models``.
+Generators take ``n_samples``, ``noise`` (where it means something) and ``rng`` and
+return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labels
+(float targets for the regression-style adding problem).
+
+- Classic toys: :func:`make_blobs`, :func:`make_moons`, :func:`make_circles`,
+  :func:`make_spirals` (``synthetic.py``)
+- XOR and parity: :func:`make_xor`, :func:`make_parity` (uint8 bits, ``exclude=``
+  for disjoint test sets), :func:`parity_truth_table`, :func:`parity_of`,
+  :func:`pack_rows` (``parity.py``)
+- Sequences: :func:`as_sequences` (rows -> ``(N, T, 1)``), :func:`make_adding`
+  (``sequences.py``)
+- By name: :func:`make_dataset`, :data:`GENERATORS` (``registry.py``)
+- Splits: :func:`train_val_test_split` -> :class:`Split` (``split.py``)
+- Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
+- Text: :func:`read_text_file`, :func:`python_source_text`, :func:`split_text`
+  (``text.py``), :class:`CharVocab`, :func:`lm_windows` (``vocab.py``)
+"""
+
+from dltoys.data.digits import load_digits
+from dltoys.data.parity import (
+    MAX_TRUTH_TABLE_BITS,
+    make_parity,
+    make_xor,
+    pack_rows,
+    parity_of,
+    parity_truth_table,
+)
+from dltoys.data.registry import GENERATORS, make_dataset
+from dltoys.data.sequences import ADDING_BASELINE_MSE, as_sequences, make_adding
+from dltoys.data.split import Split, train_val_test_split
+from dltoys.data.synthetic import make_blobs, make_circles, make_moons, make_spirals
+from dltoys.data.text import python_source_text, read_text_file, split_text
+from dltoys.data.vocab import CharVocab, lm_windows
+
+__all__ = [
+    "ADDING_BASELINE_MSE",
+    "CharVocab",
+    "GENERATORS",
+    "MAX_TRUTH_TABLE_BITS",
+    "Split",
+    "as_sequences",
+    "lm_windows",
+    "load_digits",
+    "make_adding",
+    "make_blobs",
+    "make_circles",
+    "make_dataset",
+    "make_moons",
+    "make_parity",
+    "make_spirals",
+    "make_xor",
+    "pack_rows",
+    "parity_of",
+    "parity_truth_table",
+    "python_source_text",
+    "read_text_file",
+    "split_text",
+    "train_val_test_split",
+]
