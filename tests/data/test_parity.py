@@ -1,6 +1,5 @@
 """n-bit parity: labels, uniformity, disjoint test sets, the sequence view, 1M rows."""
 
-import time
 import tracemalloc
 
 import numpy as np
@@ -162,24 +161,19 @@ def test_exhausting_the_patterns_is_a_clear_error():
         make_parity(15, 6, exclude=table[:50], replace=False, rng=0)
 
 
-def test_a_million_rows_of_fifty_bits_are_fast_and_compact():
+def test_a_million_rows_of_fifty_bits_are_compact():
+    # Speed is measured in benchmarks/, not asserted here: memory is what must fit.
     tracemalloc.start()
-    start = time.perf_counter()
     train, y_train = make_parity(1_000_000, 50, rng=0, dtype=np.uint8)
-    elapsed = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert train.nbytes == 50_000_000
     assert peak < 3 * train.nbytes, f"peak {peak / 1e6:.0f} MB for 50 MB of bits"
-    assert elapsed < 2.0, f"{elapsed:.2f} s"  # about 0.15 s on the project's machine
     np.testing.assert_array_equal(y_train[:1000], _labels_by_counting(train[:1000]))
 
 
 def test_a_million_test_rows_disjoint_from_a_million_training_rows():
     train, _ = make_parity(1_000_000, 50, rng=0, dtype=np.uint8)
-    start = time.perf_counter()
     test, y_test = make_parity(1_000_000, 50, rng=1, exclude=train, dtype=np.uint8)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 10.0, f"{elapsed:.2f} s"  # about 1 s on the project's machine
     assert not _shares_a_row(test, train)
     np.testing.assert_array_equal(y_test, _labels_by_counting(test))
