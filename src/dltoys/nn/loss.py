@@ -15,6 +15,10 @@ from .module import Module
 
 REDUCTIONS = ("mean", "sum", "none")
 
+#: The floor of ``p (1 - p)`` in BCELoss's gradient. PyTorch declares its 1e-12 as a
+#: C ``float``, so the clamp is float32(1e-12) = 9.99999996e-13 in float64 too.
+BCE_GRAD_FLOOR = float(np.float32(1e-12))
+
 
 class Loss(Module):
     """Base class: holds ``reduction`` and checks the arguments every loss shares."""
@@ -86,7 +90,8 @@ class BCELoss(Loss):
 
     Notes
     -----
-    ``dl/dp = (p - y) / max(p (1 - p), 1e-12)`` (PyTorch's clamp of the denominator).
+    ``dl/dp = (p - y) / max(p (1 - p), 1e-12)`` (PyTorch's clamp of the denominator,
+    with 1e-12 rounded to float32 as PyTorch does).
     """
 
     def forward(self, input, target) -> np.ndarray:
@@ -105,7 +110,7 @@ class BCELoss(Loss):
 
     def backward(self, grad_out=1.0) -> np.ndarray:
         p, y = self._saved()
-        denom = np.maximum(p * (1 - p), 1e-12)
+        denom = np.maximum(p * (1 - p), BCE_GRAD_FLOOR)
         return (p - y) / denom * self._grad_scale(grad_out, p.size, p.dtype)
 
 
