@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import check_choice, check_float, check_int
-from .module import Module
+from .module import Module, check_grad_out
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -54,11 +54,15 @@ class Loss(Module):
             return np.asarray(losses.sum(), dtype=losses.dtype)
         return losses
 
-    def _grad_scale(self, grad_out, count: int, dtype) -> np.ndarray:
-        """The factor the per-element derivative is multiplied by: ``grad_out`` (/ count for mean)."""
-        grad_out = np.asarray(grad_out, dtype=dtype)
+    def _grad_scale(self, grad_out, shape: tuple, dtype) -> np.ndarray:
+        """The factor the per-element derivative is multiplied by: ``grad_out`` (/ count for mean).
+
+        ``shape`` is the per-element losses' shape, which ``grad_out`` has for
+        ``reduction='none'``; otherwise it is a scalar.
+        """
+        grad_out = check_grad_out(self, grad_out, shape if self.reduction == "none" else (), dtype)
         if self.reduction == "mean":
-            return grad_out / max(count, 1)
+            return grad_out / max(int(np.prod(shape)), 1)
         return grad_out
 
 
@@ -78,7 +82,7 @@ class MSELoss(Loss):
 
     def backward(self, grad_out=1.0) -> np.ndarray:
         diff = self._saved()
-        return 2 * diff * self._grad_scale(grad_out, diff.size, diff.dtype)
+        return 2 * diff * self._grad_scale(grad_out, diff.shape, diff.dtype)
 
 
 class BCELoss(Loss):
@@ -111,7 +115,7 @@ class BCELoss(Loss):
     def backward(self, grad_out=1.0) -> np.ndarray:
         p, y = self._saved()
         denom = np.maximum(p * (1 - p), BCE_GRAD_FLOOR)
-        return (p - y) / denom * self._grad_scale(grad_out, p.size, p.dtype)
+        return (p - y) / denom * self._grad_scale(grad_out, p.shape, p.dtype)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -148,6 +152,15 @@ class BCEWithLogitsLoss(Loss):
             losses = (1 - y) * x + softplus_neg
             weight = None
         else:
+            try:
+                fits = np.broadcast_shapes(self.pos_weight.shape, x.shape) == x.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(
+                    f"BCEWithLogitsLoss: pos_weight of shape {self.pos_weight.shape} does not broadcast "
+                    f"against input of shape {x.shape} (give one weight per class, the last dimension)"
+                )
             weight = 1 + (self.pos_weight.astype(x.dtype) - 1) * y
             losses = (1 - y) * x + weight * softplus_neg
         self._cache = (sig, y, weight)
@@ -156,7 +169,7 @@ class BCEWithLogitsLoss(Loss):
     def backward(self, grad_out=1.0) -> np.ndarray:
         sig, y, weight = self._saved()
         local = sig - y if weight is None else (1 - y) - weight * (1 - sig)
-        return local * self._grad_scale(grad_out, sig.size, sig.dtype)
+        return local * self._grad_scale(grad_out, sig.shape, sig.dtype)
 
 
 class CrossEntropyLoss(Loss):
@@ -309,7 +322,8 @@ class CrossEntropyLoss(Loss):
         else:
             (wq,) = saved
             grad = probs * wq.sum(axis=1, keepdims=True) - wq
-        grad_out = np.asarray(grad_out, dtype=dtype)
+        per_row_shape = (shape[0],) + shape[2:]
+        grad_out = check_grad_out(self, grad_out, per_row_shape if self.reduction == "none" else (), dtype)
         if self.reduction == "none":
             grad *= grad_out.reshape(-1, 1)
         elif self.reduction == "sum":

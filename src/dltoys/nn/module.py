@@ -339,6 +339,22 @@ class ModuleList(Module):
         return list(self.children())[index]
 
 
+def check_grad_out(module: Module, grad_out: Any, shape: tuple, dtype: Any = None) -> np.ndarray:
+    """``grad_out`` as an array of the forward output's ``shape`` (and ``dtype``, if given).
+
+    Every backward starts here: a gradient of another shape would broadcast
+    silently into a wrong one, and a float64 gradient would upcast a float32
+    backward pass.
+    """
+    grad_out = np.asarray(grad_out, dtype=dtype)
+    if grad_out.shape != tuple(shape):
+        raise ValueError(
+            f"{type(module).__name__}.backward: expected grad_out of shape {tuple(shape)}, "
+            f"received {grad_out.shape}"
+        )
+    return grad_out
+
+
 def as_float_input(module: Module, x: Any, dtype: np.dtype) -> np.ndarray:
     """Cast a layer's input to the layer's dtype (no copy when it already matches).
 
