@@ -181,3 +181,53 @@ def test_load_state_dict_shape_mismatch_names_the_key():
     state["1.weight"] = np.zeros((2, 4))  # transposed
     with pytest.raises(ValueError, match=r"Sequential\.load_state_dict: size mismatch for 1\.weight: received \(2, 4\), the model has \(4, 2\)"):
         model.load_state_dict(state)
+
+
+# ------------------------------------------------------------ grad_out shapes
+GRAD_OUT_MODULES = [
+    nn.Linear(3, 3),
+    nn.BatchNorm1d(3),
+    nn.Identity(),
+    nn.Flatten(),
+    nn.Sigmoid(),
+    nn.Tanh(),
+    nn.ReLU(),
+    nn.LeakyReLU(),
+    nn.Softmax(),
+    nn.Dropout(0.5, rng=0),
+    nn.Dropout(0.5, rng=0).eval(),
+]
+
+
+@pytest.mark.parametrize("module", GRAD_OUT_MODULES, ids=lambda m: f"{type(m).__name__}-{'train' if m.training else 'eval'}")
+@pytest.mark.parametrize("bad", [(4, 1), (3,), (1, 3), (4, 3, 1)])
+def test_backward_rejects_grad_out_of_another_shape(module, bad):
+    """A grad_out that would broadcast against the cache gives a clear error, not a wrong gradient."""
+    module(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
+    with pytest.raises(ValueError, match=re.escape(f"{type(module).__name__}.backward: expected grad_out of shape (4, 3), received {bad}")):
+        module.backward(np.ones(bad, dtype=np.float32))
+
+
+@pytest.mark.parametrize(
+    "loss, target",
+    [
+        (nn.MSELoss, np.zeros((4, 3))),
+        (nn.BCELoss, np.zeros((4, 3))),
+        (nn.BCEWithLogitsLoss, np.zeros((4, 3))),
+        (nn.CrossEntropyLoss, np.zeros(4, dtype=int)),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_loss_backward_rejects_grad_out_of_another_shape(loss, target):
+    x = np.full((4, 3), 0.5)
+    per_element = target.shape
+    for reduction, expected, bad in [("mean", (), (1,)), ("sum", (), per_element), ("none", per_element, (4, 1, 1))]:
+        fn = loss(reduction=reduction)
+        fn(x, target)
+        with pytest.raises(ValueError, match=re.escape(f"{loss.__name__}.backward: expected grad_out of shape {expected}, received {bad}")):
+            fn.backward(np.ones(bad))
+
+
+def test_bce_with_logits_pos_weight_must_match_the_classes():
+    with pytest.raises(ValueError, match=re.escape("BCEWithLogitsLoss: pos_weight of shape (2,) does not broadcast against input of shape (4, 3)")):
+        nn.BCEWithLogitsLoss(pos_weight=[1.0, 2.0])(np.zeros((4, 3)), np.zeros((4, 3)))

@@ -137,12 +137,14 @@ def test_dropout_backward_uses_the_latest_mask():
     np.testing.assert_allclose(module.backward(grad_out), grad_out * out2 / x2, rtol=1e-14)
 
 
+@pytest.mark.parametrize("grad_dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_float32_stays_float32(case):
+def test_float32_stays_float32(case, grad_dtype):
+    """Outputs and gradients of a float32 layer are float32, even for a float64 grad_out."""
     module = build(case, np.float32)
     x = make_input(case.shape, np.float32)
     out = module(x)
-    grad_in = module.backward(np.ones_like(out))
+    grad_in = module.backward(np.ones(out.shape, dtype=grad_dtype))
     assert_dtype_tree((out, grad_in), np.float32)
     assert_dtype_tree([p.data for p in module.parameters()], np.float32)
     assert_dtype_tree([p.grad for p in module.parameters()], np.float32)
@@ -163,3 +165,13 @@ def test_float32_layer_casts_its_input(make, x_dtype):
     # the cast is only a cast: the float32 result equals feeding float32 data
     reference = make()
     np.testing.assert_array_equal(out, reference(x.astype(np.float32)))
+
+
+def test_flatten_of_integer_pixels_passes_the_float_gradient_through():
+    """uint8 images -> Flatten -> Linear: the gradient reaching the images stays float32."""
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3, rng=0))
+    images = np.random.default_rng(0).integers(0, 256, (2, 3, 4)).astype(np.uint8)
+    out = model(images)
+    grad = model.backward(np.ones_like(out))
+    assert grad.shape == images.shape and grad.dtype == np.float32
+    np.testing.assert_allclose(grad, np.broadcast_to(model[1].weight.data.sum(axis=0).reshape(3, 4), grad.shape), rtol=1e-6)
