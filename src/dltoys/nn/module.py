@@ -198,6 +198,9 @@ class Module:
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
             raise KeyError(f"{name}.load_state_dict: " + "; ".join(parts))
+        # Check every shape before copying anything: a failed load leaves the module as it was.
+        pairs = []
+        mismatches = []
         for key, (module, attr) in targets.items():
             if key not in state:
                 continue
@@ -205,10 +208,11 @@ class Module:
             current = getattr(module, attr)
             target = current.data if isinstance(current, Parameter) else current
             if value.shape != target.shape:
-                raise ValueError(
-                    f"{name}.load_state_dict: size mismatch for {key}: "
-                    f"received {value.shape}, the model has {target.shape}"
-                )
+                mismatches.append(f"size mismatch for {key}: received {value.shape}, the model has {target.shape}")
+            pairs.append((target, value))
+        if mismatches:
+            raise ValueError(f"{name}.load_state_dict: " + "; ".join(mismatches))
+        for target, value in pairs:
             target[...] = value
 
     # ------------------------------------------------------------------- modes
