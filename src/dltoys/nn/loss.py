@@ -138,7 +138,8 @@ class BCEWithLogitsLoss(Loss):
 
     def __init__(self, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction)
-        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+        # a buffer (a copy), so that state_dict() has PyTorch's "pos_weight" key; cast to the input's dtype per call
+        self.register_buffer("pos_weight", None if pos_weight is None else np.array(pos_weight, dtype=np.float64))
 
     def forward(self, input, target) -> np.ndarray:
         x = self._input(input)
@@ -212,9 +213,11 @@ class CrossEntropyLoss(Loss):
         label_smoothing: float = 0.0,
     ):
         super().__init__(reduction)
-        self.weight = None if weight is None else np.asarray(weight, dtype=np.float64)
-        if self.weight is not None and self.weight.ndim != 1:
-            raise ValueError(f"CrossEntropyLoss: weight must be 1-D (C,), received shape {self.weight.shape}")
+        weight = None if weight is None else np.array(weight, dtype=np.float64)  # a copy: loads write into it
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(f"CrossEntropyLoss: weight must be 1-D (C,), received shape {weight.shape}")
+        # a buffer, so that state_dict() has PyTorch's "weight" key; cast to the input's dtype per call
+        self.register_buffer("weight", weight)
         self.ignore_index = check_int("ignore_index", ignore_index)
         self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
