@@ -178,3 +178,21 @@ def test_assert_dtype_tree_finds_a_nested_float64(rng):
     with pytest.raises(AssertionError, match=r"\[1\]\[1\] is float64, expected float32"):
         assert_dtype_tree(tree, np.float32)
     assert_dtype_tree((np.zeros(2, np.float32), np.arange(3)), np.float32)  # integer leaves are skipped
+
+
+def test_a_non_finite_numeric_derivative_is_a_mismatch():
+    """log(x) at x = 5e-7 with eps = 1e-6: f(x - eps) is nan, so the numeric derivative is
+    nan; the analytic 1/x is finite. nan compares False with any tolerance: it must still fail."""
+
+    class Log(nn.Module):
+        def forward(self, x):
+            self._cache = x
+            with np.errstate(invalid="ignore"):
+                return np.log(x)
+
+        def backward(self, grad_out):
+            return grad_out / self._saved()
+
+    x = np.array([0.5, 5e-7, 2.0])
+    with pytest.raises(GradcheckError, match=r"input 0: 1 of 3 differ; largest error nan at index \(1,\)"):
+        gradcheck(Log(), x)

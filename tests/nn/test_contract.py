@@ -405,3 +405,22 @@ def test_load_state_dict_not_strict_skips_missing_keys():
     layer.load_state_dict({"weight": np.eye(2), "extra": np.zeros(3)}, strict=False)
     np.testing.assert_array_equal(layer.weight.data, np.eye(2))
     np.testing.assert_array_equal(layer.bias.data, bias)
+
+
+def test_loss_weights_are_state(rng):
+    """CrossEntropyLoss's weight and BCEWithLogitsLoss's pos_weight are buffers, as in PyTorch:
+    saved, loaded, converted; and copies of the caller's arrays."""
+    weight = np.array([0.5, 1.0, 2.0])
+    loss = nn.CrossEntropyLoss(weight=weight)
+    assert list(loss.state_dict()) == ["weight"]
+    logits, target = rng.standard_normal((4, 3)), np.array([0, 1, 2, 2])
+    before = loss(logits, target)
+    loss.load_state_dict({"weight": np.ones(3)})
+    np.testing.assert_array_equal(weight, [0.5, 1.0, 2.0])  # the caller's array is untouched
+    assert loss(logits, target) == pytest.approx(nn.CrossEntropyLoss()(logits, target), rel=1e-15)
+    assert loss(logits, target) != pytest.approx(before)
+    assert nn.CrossEntropyLoss().state_dict() == {}
+
+    pos_weight = nn.BCEWithLogitsLoss(pos_weight=[2.0, 3.0])
+    assert list(pos_weight.state_dict()) == ["pos_weight"]
+    assert pos_weight.float().pos_weight.dtype == np.float32

@@ -231,3 +231,15 @@ def test_loss_backward_rejects_grad_out_of_another_shape(loss, target):
 def test_bce_with_logits_pos_weight_must_match_the_classes():
     with pytest.raises(ValueError, match=re.escape("BCEWithLogitsLoss: pos_weight of shape (2,) does not broadcast against input of shape (4, 3)")):
         nn.BCEWithLogitsLoss(pos_weight=[1.0, 2.0])(np.zeros((4, 3)), np.zeros((4, 3)))
+
+
+def test_failed_load_lists_every_mismatch_and_changes_nothing():
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 4))
+    before = model.state_dict()
+    state = {key: np.zeros_like(value) for key, value in before.items()}
+    state["0.bias"] = np.zeros(3)
+    state["1.weight"] = np.zeros((2, 4))
+    with pytest.raises(ValueError, match=r"size mismatch for 0\.bias: received \(3,\), the model has \(2,\); size mismatch for 1\.weight"):
+        model.load_state_dict(state)
+    for key, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[key], err_msg=f"{key} was changed by a failed load")

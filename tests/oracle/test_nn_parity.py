@@ -403,6 +403,15 @@ STATE_DICT_PAIRS = {
         torch.nn.BatchNorm1d(5, track_running_stats=False),
     ),
     "sequential": lambda: _sequential_pair(np.float32),
+    "cross-entropy": lambda: (nn.CrossEntropyLoss(), torch.nn.CrossEntropyLoss()),
+    "cross-entropy-weight": lambda: (
+        nn.CrossEntropyLoss(weight=[0.5, 1.0, 2.0]),
+        torch.nn.CrossEntropyLoss(weight=torch.tensor([0.5, 1.0, 2.0], dtype=torch.float64)),
+    ),
+    "bce-with-logits-pos-weight": lambda: (
+        nn.BCEWithLogitsLoss(pos_weight=[2.0, 3.0]),
+        torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0, 3.0], dtype=torch.float64)),
+    ),
 }
 
 
