@@ -183,26 +183,37 @@ def test_load_state_dict_shape_mismatch_names_the_key():
         model.load_state_dict(state)
 
 
-# ------------------------------------------------------------ grad_out shapes
-GRAD_OUT_MODULES = [
-    nn.Linear(3, 3),
-    nn.BatchNorm1d(3),
-    nn.Identity(),
-    nn.Flatten(),
-    nn.Sigmoid(),
-    nn.Tanh(),
-    nn.ReLU(),
-    nn.LeakyReLU(),
-    nn.Softmax(),
-    nn.Dropout(0.5, rng=0),
-    nn.Dropout(0.5, rng=0).eval(),
-]
+# ------------------------------------------------- backward: cache and grad_out
+LAYERS = {  # fresh modules for each test: a cache left by another test would hide an error
+    "Linear": lambda: nn.Linear(3, 3),
+    "BatchNorm1d": lambda: nn.BatchNorm1d(3),
+    "Identity": nn.Identity,
+    "Flatten": nn.Flatten,
+    "Sigmoid": nn.Sigmoid,
+    "Tanh": nn.Tanh,
+    "ReLU": nn.ReLU,
+    "LeakyReLU": nn.LeakyReLU,
+    "Softmax": nn.Softmax,
+    "Dropout-train": lambda: nn.Dropout(0.5, rng=0),
+    "Dropout-eval": lambda: nn.Dropout(0.5, rng=0).eval(),
+}
+LOSSES = {"MSELoss": nn.MSELoss, "BCELoss": nn.BCELoss, "BCEWithLogitsLoss": nn.BCEWithLogitsLoss, "CrossEntropyLoss": nn.CrossEntropyLoss}
 
 
-@pytest.mark.parametrize("module", GRAD_OUT_MODULES, ids=lambda m: f"{type(m).__name__}-{'train' if m.training else 'eval'}")
+@pytest.mark.parametrize("make", [*LAYERS.values(), *LOSSES.values(), lambda: nn.Sequential(nn.Linear(3, 2))], ids=[*LAYERS, *LOSSES, "Sequential"])
+def test_backward_before_forward(make):
+    module = make()
+    # a container's error names the child that has no cache (its last layer)
+    name = type(list(module.modules())[-1]).__name__
+    with pytest.raises(RuntimeError, match=rf"{name}\.backward called before forward"):
+        module.backward(np.ones((2, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("make", LAYERS.values(), ids=LAYERS.keys())
 @pytest.mark.parametrize("bad", [(4, 1), (3,), (1, 3), (4, 3, 1)])
-def test_backward_rejects_grad_out_of_another_shape(module, bad):
+def test_backward_rejects_grad_out_of_another_shape(make, bad):
     """A grad_out that would broadcast against the cache gives a clear error, not a wrong gradient."""
+    module = make()
     module(np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32))
     with pytest.raises(ValueError, match=re.escape(f"{type(module).__name__}.backward: expected grad_out of shape (4, 3), received {bad}")):
         module.backward(np.ones(bad, dtype=np.float32))
