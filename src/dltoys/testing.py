@@ -255,7 +255,8 @@ def _check_tensor(name, array, analytic, objective, eps, atol, rtol, max_full, n
     worst_err = -1.0
     for where, a, n in comparisons:
         err = abs(a - n)
-        if not np.isfinite(a) or err > atol + rtol * max(abs(a), abs(n)):
+        # a non-finite value on either side is a mismatch (nan compares False with everything)
+        if not np.isfinite(err) or err > atol + rtol * max(abs(a), abs(n)):
             mismatches += 1
         if err > worst_err or not np.isfinite(err):
             worst_err, worst = err, (where, a, n)

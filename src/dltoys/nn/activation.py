@@ -11,7 +11,7 @@ import numpy as np
 
 from ..utils import check_float, check_int
 from . import functional as F
-from .module import Module
+from .module import Module, check_grad_out
 
 
 def _float_array(module: Module, x) -> np.ndarray:
@@ -31,6 +31,7 @@ class Sigmoid(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         out = self._saved()
+        grad_out = check_grad_out(self, grad_out, out.shape, out.dtype)
         return grad_out * out * (1 - out)
 
 
@@ -44,6 +45,7 @@ class Tanh(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         out = self._saved()
+        grad_out = check_grad_out(self, grad_out, out.shape, out.dtype)
         return grad_out * (1 - out * out)
 
 
@@ -57,7 +59,8 @@ class ReLU(Module):
         return x * mask
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return grad_out * self._saved()
+        mask = self._saved()
+        return check_grad_out(self, grad_out, mask.shape, mask.dtype) * mask
 
 
 class LeakyReLU(Module):
@@ -79,7 +82,8 @@ class LeakyReLU(Module):
         return x * slope
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return grad_out * self._saved()
+        mask = self._saved()
+        return check_grad_out(self, grad_out, mask.shape, mask.dtype) * mask
 
 
 class Softmax(Module):
@@ -110,5 +114,6 @@ class Softmax(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         out = self._saved()
+        grad_out = check_grad_out(self, grad_out, out.shape, out.dtype)
         inner = np.sum(grad_out * out, axis=self.dim, keepdims=True)
         return out * (grad_out - inner)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import RngLike, as_rng, check_float
-from .module import Module
+from .module import Module, check_grad_out
 
 
 class Dropout(Module):
@@ -43,16 +43,17 @@ class Dropout(Module):
         if x.dtype.kind != "f":
             raise TypeError(f"Dropout: expected a float array, received dtype {x.dtype}")
         if not self.training or self.p == 0.0:
-            self._cache = 1.0  # identity: backward passes the gradient through
+            self._cache = (None, x.shape, x.dtype)  # identity: backward passes the gradient through
             return x
         if self.p == 1.0:
             mask = np.zeros_like(x)
         else:
             mask = (self.rng.random(x.shape, dtype=x.dtype) >= self.p).astype(x.dtype)
             mask *= 1.0 / (1.0 - self.p)
-        self._cache = mask
+        self._cache = (mask, x.shape, x.dtype)
         return x * mask
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        mask = self._saved()
-        return grad_out * mask if isinstance(mask, np.ndarray) else grad_out
+        mask, shape, dtype = self._saved()
+        grad_out = check_grad_out(self, grad_out, shape, dtype)
+        return grad_out if mask is None else grad_out * mask

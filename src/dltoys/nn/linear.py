@@ -8,7 +8,7 @@ import numpy as np
 
 from ..utils import RngLike, as_rng, check_int, resolve_dtype
 from . import init
-from .module import Module, Parameter, as_float_input
+from .module import Module, Parameter, as_float_input, check_grad_out
 
 
 class Linear(Module):
@@ -71,19 +71,19 @@ class Linear(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         x2d, in_shape = self._saved()
-        grad_out = np.asarray(grad_out, dtype=self.dtype)
-        expected = (*in_shape[:-1], self.out_features)
-        if grad_out.shape != expected:
-            raise ValueError(
-                f"{type(self).__name__}.backward: expected grad_out of shape {expected}, "
-                f"received {grad_out.shape}"
-            )
+        grad_out = check_grad_out(self, grad_out, (*in_shape[:-1], self.out_features), self.dtype)
         g2d = grad_out.reshape(-1, self.out_features)  # (N, out)
         if self.weight.requires_grad:
             self.weight.grad += g2d.T @ x2d  # (out, in)
         if self.bias is not None and self.bias.requires_grad:
             self.bias.grad += g2d.sum(axis=0)  # (out,)
         return (g2d @ self.weight.data).reshape(in_shape)  # (*, in)
+
+
+def _grad_dtype(x: np.ndarray):
+    """The dtype a shape-only layer returns its input gradient in: the input's, if it
+    is a float (integer data, say uint8 pixels before Flatten, has no gradient of its own)."""
+    return x.dtype if x.dtype.kind == "f" else None
 
 
 class Identity(Module):
@@ -93,12 +93,12 @@ class Identity(Module):
         super().__init__()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        self._cache = True
+        x = np.asarray(x)
+        self._cache = (x.shape, _grad_dtype(x))
         return x
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        self._saved()
-        return grad_out
+        return check_grad_out(self, grad_out, *self._saved())
 
 
 class Flatten(Module):
@@ -127,9 +127,10 @@ class Flatten(Module):
                 f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}): "
                 f"invalid for an input of shape {x.shape}"
             )
-        self._cache = x.shape
-        new_shape = x.shape[:start] + (-1,) + x.shape[end + 1 :]
-        return x.reshape(new_shape)
+        out = x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
+        self._cache = (x.shape, out.shape, _grad_dtype(x))
+        return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        return np.asarray(grad_out).reshape(self._saved())
+        in_shape, out_shape, dtype = self._saved()
+        return check_grad_out(self, grad_out, out_shape, dtype).reshape(in_shape)

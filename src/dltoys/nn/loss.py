@@ -11,9 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import check_choice, check_float, check_int
-from .module import Module
+from .module import Module, check_grad_out
 
 REDUCTIONS = ("mean", "sum", "none")
+
+#: The floor of ``p (1 - p)`` in BCELoss's gradient. PyTorch declares its 1e-12 as a
+#: C ``float``, so the clamp is float32(1e-12) = 9.99999996e-13 in float64 too.
+BCE_GRAD_FLOOR = float(np.float32(1e-12))
 
 
 class Loss(Module):
@@ -50,11 +54,15 @@ class Loss(Module):
             return np.asarray(losses.sum(), dtype=losses.dtype)
         return losses
 
-    def _grad_scale(self, grad_out, count: int, dtype) -> np.ndarray:
-        """The factor the per-element derivative is multiplied by: ``grad_out`` (/ count for mean)."""
-        grad_out = np.asarray(grad_out, dtype=dtype)
+    def _grad_scale(self, grad_out, shape: tuple, dtype) -> np.ndarray:
+        """The factor the per-element derivative is multiplied by: ``grad_out`` (/ count for mean).
+
+        ``shape`` is the per-element losses' shape, which ``grad_out`` has for
+        ``reduction='none'``; otherwise it is a scalar.
+        """
+        grad_out = check_grad_out(self, grad_out, shape if self.reduction == "none" else (), dtype)
         if self.reduction == "mean":
-            return grad_out / max(count, 1)
+            return grad_out / max(int(np.prod(shape)), 1)
         return grad_out
 
 
@@ -74,7 +82,7 @@ class MSELoss(Loss):
 
     def backward(self, grad_out=1.0) -> np.ndarray:
         diff = self._saved()
-        return 2 * diff * self._grad_scale(grad_out, diff.size, diff.dtype)
+        return 2 * diff * self._grad_scale(grad_out, diff.shape, diff.dtype)
 
 
 class BCELoss(Loss):
@@ -86,7 +94,8 @@ class BCELoss(Loss):
 
     Notes
     -----
-    ``dl/dp = (p - y) / max(p (1 - p), 1e-12)`` (PyTorch's clamp of the denominator).
+    ``dl/dp = (p - y) / max(p (1 - p), 1e-12)`` (PyTorch's clamp of the denominator,
+    with 1e-12 rounded to float32 as PyTorch does).
     """
 
     def forward(self, input, target) -> np.ndarray:
@@ -105,8 +114,8 @@ class BCELoss(Loss):
 
     def backward(self, grad_out=1.0) -> np.ndarray:
         p, y = self._saved()
-        denom = np.maximum(p * (1 - p), 1e-12)
-        return (p - y) / denom * self._grad_scale(grad_out, p.size, p.dtype)
+        denom = np.maximum(p * (1 - p), BCE_GRAD_FLOOR)
+        return (p - y) / denom * self._grad_scale(grad_out, p.shape, p.dtype)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -129,7 +138,8 @@ class BCEWithLogitsLoss(Loss):
 
     def __init__(self, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction)
-        self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, dtype=np.float64)
+        # a buffer (a copy), so that state_dict() has PyTorch's "pos_weight" key; cast to the input's dtype per call
+        self.register_buffer("pos_weight", None if pos_weight is None else np.array(pos_weight, dtype=np.float64))
 
     def forward(self, input, target) -> np.ndarray:
         x = self._input(input)
@@ -143,6 +153,15 @@ class BCEWithLogitsLoss(Loss):
             losses = (1 - y) * x + softplus_neg
             weight = None
         else:
+            try:
+                fits = np.broadcast_shapes(self.pos_weight.shape, x.shape) == x.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(
+                    f"BCEWithLogitsLoss: pos_weight of shape {self.pos_weight.shape} does not broadcast "
+                    f"against input of shape {x.shape} (give one weight per class, the last dimension)"
+                )
             weight = 1 + (self.pos_weight.astype(x.dtype) - 1) * y
             losses = (1 - y) * x + weight * softplus_neg
         self._cache = (sig, y, weight)
@@ -151,7 +170,7 @@ class BCEWithLogitsLoss(Loss):
     def backward(self, grad_out=1.0) -> np.ndarray:
         sig, y, weight = self._saved()
         local = sig - y if weight is None else (1 - y) - weight * (1 - sig)
-        return local * self._grad_scale(grad_out, sig.size, sig.dtype)
+        return local * self._grad_scale(grad_out, sig.shape, sig.dtype)
 
 
 class CrossEntropyLoss(Loss):
@@ -194,9 +213,11 @@ class CrossEntropyLoss(Loss):
         label_smoothing: float = 0.0,
     ):
         super().__init__(reduction)
-        self.weight = None if weight is None else np.asarray(weight, dtype=np.float64)
-        if self.weight is not None and self.weight.ndim != 1:
-            raise ValueError(f"CrossEntropyLoss: weight must be 1-D (C,), received shape {self.weight.shape}")
+        weight = None if weight is None else np.array(weight, dtype=np.float64)  # a copy: loads write into it
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(f"CrossEntropyLoss: weight must be 1-D (C,), received shape {weight.shape}")
+        # a buffer, so that state_dict() has PyTorch's "weight" key; cast to the input's dtype per call
+        self.register_buffer("weight", weight)
         self.ignore_index = check_int("ignore_index", ignore_index)
         self.label_smoothing = check_float("label_smoothing", label_smoothing, low=0.0, high=1.0)
 
@@ -304,7 +325,8 @@ class CrossEntropyLoss(Loss):
         else:
             (wq,) = saved
             grad = probs * wq.sum(axis=1, keepdims=True) - wq
-        grad_out = np.asarray(grad_out, dtype=dtype)
+        per_row_shape = (shape[0],) + shape[2:]
+        grad_out = check_grad_out(self, grad_out, per_row_shape if self.reduction == "none" else (), dtype)
         if self.reduction == "none":
             grad *= grad_out.reshape(-1, 1)
         elif self.reduction == "sum":

@@ -198,6 +198,9 @@ class Module:
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
             raise KeyError(f"{name}.load_state_dict: " + "; ".join(parts))
+        # Check every shape before copying anything: a failed load leaves the module as it was.
+        pairs = []
+        mismatches = []
         for key, (module, attr) in targets.items():
             if key not in state:
                 continue
@@ -205,10 +208,11 @@ class Module:
             current = getattr(module, attr)
             target = current.data if isinstance(current, Parameter) else current
             if value.shape != target.shape:
-                raise ValueError(
-                    f"{name}.load_state_dict: size mismatch for {key}: "
-                    f"received {value.shape}, the model has {target.shape}"
-                )
+                mismatches.append(f"size mismatch for {key}: received {value.shape}, the model has {target.shape}")
+            pairs.append((target, value))
+        if mismatches:
+            raise ValueError(f"{name}.load_state_dict: " + "; ".join(mismatches))
+        for target, value in pairs:
             target[...] = value
 
     # ------------------------------------------------------------------- modes
@@ -337,6 +341,22 @@ class ModuleList(Module):
 
     def __getitem__(self, index: int) -> Module:
         return list(self.children())[index]
+
+
+def check_grad_out(module: Module, grad_out: Any, shape: tuple, dtype: Any = None) -> np.ndarray:
+    """``grad_out`` as an array of the forward output's ``shape`` (and ``dtype``, if given).
+
+    Every backward starts here: a gradient of another shape would broadcast
+    silently into a wrong one, and a float64 gradient would upcast a float32
+    backward pass.
+    """
+    grad_out = np.asarray(grad_out, dtype=dtype)
+    if grad_out.shape != tuple(shape):
+        raise ValueError(
+            f"{type(module).__name__}.backward: expected grad_out of shape {tuple(shape)}, "
+            f"received {grad_out.shape}"
+        )
+    return grad_out
 
 
 def as_float_input(module: Module, x: Any, dtype: np.dtype) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import check_float, check_int, resolve_dtype
-from .module import Module, Parameter, as_float_input
+from .module import Module, Parameter, as_float_input, check_grad_out
 
 
 class BatchNorm1d(Module):
@@ -132,11 +132,7 @@ class BatchNorm1d(Module):
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         xhat, inv_std, used_batch_stats, shape = self._saved()
-        grad_out = np.asarray(grad_out, dtype=self.dtype)
-        if grad_out.shape != shape:
-            raise ValueError(
-                f"BatchNorm1d.backward: expected grad_out of shape {shape}, received {grad_out.shape}"
-            )
+        grad_out = check_grad_out(self, grad_out, shape, self.dtype)
         g = self._to_rows(grad_out)  # (M, C)
         if self.affine:
             if self.weight.requires_grad:
