@@ -95,7 +95,7 @@ def check_float(
         ok = value <= high if high_inclusive else value < high
     if not ok:
         left = ("[" if low_inclusive else "(") + (f"{low:g}" if low is not None else "-inf")
-        right = (f"{high:g}" if high is not None else "inf") + ("]" if high_inclusive else ")")
+        right = f"{high:g}" + ("]" if high_inclusive else ")") if high is not None else "inf)"
         raise ValueError(f"{name}: expected a number in {left}, {right}, received {value:g}")
     return value
 
