@@ -87,6 +87,7 @@ def clip_grad_norm_(
         )
     # Computed in the gradients' dtype, like PyTorch; multiplying by 1 leaves small gradients exact.
     coef = np.minimum(float(max_norm) / (total_norm + 1e-6), 1.0)
-    for param in params:
-        param.grad *= coef
+    with np.errstate(invalid="ignore"):  # an inf gradient times 0 is nan, as in PyTorch: asked for
+        for param in params:
+            param.grad *= coef
     return float(total_norm)
