@@ -5,8 +5,10 @@ only if it lowers the loss. They need no backward pass, which is exactly why
 gradient descent beats them: one backward pass costs about as much as one
 forward pass and says, for every weight at once, which way is downhill; a
 guess that ignores it must be lucky in every one of ``d`` dimensions at the
-same time. Watch it happen: on a small linear regression both reach a
-respectable loss, and on a network with thousands of weights they crawl.
+same time. Watch it happen (tests/optim/test_gradient_free.py): on a
+4-weight linear regression hill climbing nearly matches least squares, but
+on a 1101-weight network, 500 steps of SGD end with a loss 8 times lower
+than hill climbing's and 70 times lower than random search's.
 
 Use them like any optimizer, with a closure that returns the loss on the
 *same* data every time (the full training set, or one fixed batch: losses
@@ -163,7 +165,8 @@ class RandomSearch(GradientFreeOptimizer):
         \quad \theta_{t-1} \ \text{otherwise.}
 
     For a minimum in a ball of radius ``r`` the chance that a draw lands
-    within it is about ``(r / s)^d``: the curse of dimensionality in one line.
+    within it is less than ``(r / s)^d``: the curse of dimensionality in one
+    line.
 
     References
     ----------
@@ -197,8 +200,10 @@ class HillClimb(GradientFreeOptimizer):
     A local search, so it beats :class:`RandomSearch` once it is near a good
     region, but it still learns only one bit per loss evaluation ("better" or
     "not"), where a gradient gives a direction for every weight. In ``d``
-    dimensions a random nudge is nearly orthogonal to the downhill
-    direction, so progress per step falls like ``1 / sqrt(d)``.
+    dimensions a random nudge is nearly orthogonal to the downhill direction
+    (their cosine is about ``1 / sqrt(d)``), so the progress per evaluation
+    shrinks as ``d`` grows: on a quadratic, even with the best ``sigma``,
+    about ``d`` times more slowly than in one dimension.
 
     Parameters
     ----------

@@ -20,13 +20,12 @@ per parameter group (a dltoys optimizer has one group).
 
 from __future__ import annotations
 
-import copy
 import math
 import numbers
 from typing import Any, Callable, Iterable
 
 from ..utils import check_float, check_int
-from .optimizer import Optimizer
+from .optimizer import Optimizer, load_hyperparams, saved_hyperparams
 
 
 class LRScheduler:
@@ -83,7 +82,7 @@ class LRScheduler:
         """JSON-able state (the optimizer keeps its own ``lr``; save both)."""
         return {
             "type": type(self).__name__,
-            "hyperparams": {name: copy.deepcopy(getattr(self, name)) for name in self.hyperparam_names},
+            "hyperparams": saved_hyperparams(self),
             "base_lrs": list(self.base_lrs),
             "last_epoch": self.last_epoch,
             "last_lr": list(self._last_lr),
@@ -91,13 +90,7 @@ class LRScheduler:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; the optimizer's ``lr`` comes from its own state dict."""
-        name = type(self).__name__
-        if state.get("type") != name:
-            raise ValueError(f"{name}.load_state_dict: the state belongs to a {state.get('type')!r}, not a {name}")
-        for key, value in state.get("hyperparams", {}).items():
-            if key not in self.hyperparam_names:
-                raise KeyError(f"{name}.load_state_dict: unknown hyperparameter {key!r}")
-            setattr(self, key, copy.deepcopy(value))
+        load_hyperparams(self, state)
         self.base_lrs = [float(lr) for lr in state["base_lrs"]]
         self.last_epoch = int(state["last_epoch"])
         self._last_lr = [float(lr) for lr in state["last_lr"]]

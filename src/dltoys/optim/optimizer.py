@@ -27,6 +27,7 @@ parameter's first update, then an ndarray of the parameter's shape and dtype
 
 from __future__ import annotations
 
+import copy
 import numbers
 from typing import Any, Callable, Iterable
 
@@ -41,6 +42,27 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected True or False, received {value!r}")
     return bool(value)
+
+
+def saved_hyperparams(owner: Any) -> dict[str, Any]:
+    """``owner``'s hyperparameters (``owner.hyperparam_names``) as JSON-able values: tuples become lists."""
+    values = {}
+    for name in owner.hyperparam_names:
+        value = getattr(owner, name)
+        values[name] = list(value) if isinstance(value, tuple) else copy.deepcopy(value)
+    return values
+
+
+def load_hyperparams(owner: Any, state: dict[str, Any]) -> None:
+    """Check that ``state`` was saved by an object of ``owner``'s class and set the hyperparameters it holds."""
+    name = type(owner).__name__
+    if state.get("type") != name:
+        raise ValueError(f"{name}.load_state_dict: the state belongs to a {state.get('type')!r}, not a {name}")
+    for key, value in state.get("hyperparams", {}).items():
+        if key not in owner.hyperparam_names:
+            raise KeyError(f"{name}.load_state_dict: unknown hyperparameter {key!r}")
+        current = getattr(owner, key)
+        setattr(owner, key, tuple(value) if isinstance(current, tuple) else copy.deepcopy(value))
 
 
 class Optimizer:
@@ -96,11 +118,7 @@ class Optimizer:
 
     # ------------------------------------------------------------- state dicts
     def hyperparams(self) -> dict[str, Any]:
-        values = {}
-        for name in self.hyperparam_names:
-            value = getattr(self, name)
-            values[name] = list(value) if isinstance(value, tuple) else value
-        return values
+        return saved_hyperparams(self)
 
     def state_dict(self) -> dict[str, Any]:
         return {
@@ -115,14 +133,8 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        load_hyperparams(self, state)
         name = type(self).__name__
-        if state.get("type") != name:
-            raise ValueError(f"{name}.load_state_dict: the state belongs to a {state.get('type')!r}, not a {name}")
-        for key, value in state.get("hyperparams", {}).items():
-            if key not in self.hyperparam_names:
-                raise KeyError(f"{name}.load_state_dict: unknown hyperparameter {key!r}")
-            current = getattr(self, key)
-            setattr(self, key, tuple(value) if isinstance(current, tuple) else value)
         self.initial_lr = state.get("initial_lr")
         self.step_count = int(state.get("step_count", 0))
         entries = state.get("state", {})
