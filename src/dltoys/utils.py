@@ -94,7 +94,8 @@ def check_float(
     if ok and high is not None:
         ok = value <= high if high_inclusive else value < high
     if not ok:
-        left = ("[" if low_inclusive else "(") + (f"{low:g}" if low is not None else "-inf")
+        # An absent bound is an open infinity: inf itself is never accepted.
+        left = ("[" if low_inclusive else "(") + f"{low:g}" if low is not None else "(-inf"
         right = f"{high:g}" + ("]" if high_inclusive else ")") if high is not None else "inf)"
         raise ValueError(f"{name}: expected a number in {left}, {right}, received {value:g}")
     return value
