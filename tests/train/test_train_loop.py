@@ -12,6 +12,7 @@ import pytest
 from dltoys import nn
 from dltoys.train import (
     Callback,
+    History,
     LearningRateScheduler,
     NonFiniteLossError,
     NonFiniteParameterError,
@@ -350,3 +351,12 @@ def test_bad_arguments_are_named():
         fit(model, nn.CrossEntropyLoss(reduction="none"), optimizer, x, y, rng=0, epochs=1)
     with pytest.raises(TypeError, match="validation_data: expected a pair"):
         fit(model, loss, optimizer, x, y, validation_data=x, rng=0, epochs=1)
+
+
+def test_history_round_trips_through_a_dict():
+    _, history = train_xor(epochs=3)
+    history.stop_reason = "because"
+    again = History.from_dict(json.loads(json.dumps(history.to_dict())))
+    assert again.epochs == history.epochs and again.batch_losses == history.batch_losses
+    assert again.series == history.series and again.stop_reason == "because"
+    assert repr(again).startswith("History(epochs=3, loss=")

@@ -11,7 +11,7 @@ Order of the hooks in a run::
     for each epoch:   on_epoch_begin
         for each batch:   [forward, loss, backward]  on_before_step  [optimizer step]  on_batch_end
         [validation; the epoch's logs go into trainer.history]  on_epoch_end(logs)
-    on_train_end
+    on_train_end      (only when the run ends normally, not after an exception)
 
 Names of monitored values are the keys of the epoch logs: ``loss``,
 ``val_loss``, a metric name such as ``accuracy``, or ``val_accuracy``.

@@ -343,14 +343,8 @@ class Trainer:
                 logs = averages.means()
                 if validation_data is not None:
                     x_val, y_val = validation_data
-                    logs.update(
-                        {
-                            "val_" + key: value
-                            for key, value in evaluate(
-                                self.model, self.loss, x_val, y_val, batch_size=eval_batch_size, metrics=self.metrics
-                            ).items()
-                        }
-                    )
+                    scores = evaluate(self.model, self.loss, x_val, y_val, batch_size=eval_batch_size, metrics=self.metrics)
+                    logs.update({"val_" + key: value for key, value in scores.items()})
                 if lr is not None:
                     logs["lr"] = float(lr)
                 logs["time"] = time.perf_counter() - started
