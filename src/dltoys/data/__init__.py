@@ -15,10 +15,12 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 - By name: :func:`make_dataset`, :data:`GENERATORS` (``registry.py``)
 - Splits: :func:`train_val_test_split` -> :class:`Split` (``split.py``)
 - Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
+- Minibatches: :class:`Minibatches`, the one minibatch iterator (``batches.py``)
 - Text: :func:`read_text_file`, :func:`python_source_text`, :func:`split_text`
   (``text.py``), :class:`CharVocab`, :func:`lm_windows` (``vocab.py``)
 """
 
+from dltoys.data.batches import Minibatches
 from dltoys.data.digits import load_digits
 from dltoys.data.parity import (
     MAX_TRUTH_TABLE_BITS,
@@ -40,6 +42,7 @@ __all__ = [
     "CharVocab",
     "GENERATORS",
     "MAX_TRUTH_TABLE_BITS",
+    "Minibatches",
     "Split",
     "as_sequences",
     "lm_windows",
