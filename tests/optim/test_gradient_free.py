@@ -229,7 +229,7 @@ def test_a_schedule_anneals_the_step_size():
 
 def test_nan_start_is_replaced_by_any_finite_loss():
     param = Parameter(np.zeros(2))
-    optimizer = HillClimb([param], rng=0)
+    optimizer = HillClimb([param], rng=0, reevaluate=False)  # scripted losses: one per step
     losses = iter([float("nan"), 3.0, float("nan"), 5.0])
     assert optimizer.step(lambda: next(losses)) == 3.0
     assert optimizer.step(lambda: next(losses)) == 3.0
@@ -256,3 +256,30 @@ def test_loading_a_state_from_another_generator_type_is_a_clear_error():
     state["rng_state"] = np.random.Generator(np.random.MT19937(0)).bit_generator.state
     with pytest.raises(ValueError, match="rng_state does not fit this optimizer's PCG64 generator"):
         optimizer.load_state_dict(state)
+
+
+@pytest.mark.parametrize("cls, kwargs", [(HillClimb, {"step_size": 0.2}), (RandomSearch, {"scale": 2.0})])
+def test_minibatch_losses_are_compared_on_the_same_batch(cls, kwargs):
+    """Batches of different difficulty: the best weights are re-measured on each batch.
+
+    The loss is ``offset(batch) + |w - 1|^2`` with offsets alternating 0 and 10. Without
+    re-evaluation the bar is an easy batch's loss, so no proposal made on a hard batch is
+    ever accepted; with it, progress is made on both kinds of batch.
+    """
+    def run(reevaluate):
+        param = Parameter(np.zeros(4))
+        optimizer = cls([param], rng=0, reevaluate=reevaluate, **kwargs)
+        accepted_on_hard = 0
+        for step in range(200):
+            offset = 10.0 * (step % 2)
+            before = param.data.copy()
+            optimizer.step(lambda: offset + float(np.sum((param.data - 1.0) ** 2)))
+            if offset and not np.array_equal(before, param.data):
+                accepted_on_hard += 1
+        return accepted_on_hard, float(np.sum((param.data - 1.0) ** 2))
+
+    stale_accepts, stale_distance = run(reevaluate=False)
+    fair_accepts, fair_distance = run(reevaluate=True)
+    assert stale_accepts == 0
+    assert fair_accepts > 0
+    assert fair_distance < stale_distance

@@ -14,12 +14,13 @@ import pytest
 from dltoys import nn
 from dltoys.train import CheckpointError, ModelCheckpoint, fit, load, read, save
 from dltoys.train import checkpoint as checkpoint_module
-from train_doubles import MomentumSGD, RandomSearch, mlp, weights, xor_data
+from train_doubles import CountingHillClimb, mlp, weights, xor_data
+from dltoys.optim import SGD, RandomSearch
 
 
 def trained(seed=0, epochs=1):
     model = mlp(seed)
-    optimizer = MomentumSGD(model.parameters(), lr=0.1)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
     fit(model, nn.CrossEntropyLoss(), optimizer, *xor_data(n=64), rng=0, epochs=epochs, batch_size=16)
     return model, optimizer
 
@@ -38,7 +39,7 @@ def test_round_trip_model_optimizer_and_extra(tmp_path):
     path = save(tmp_path / "model.npz", model, optimizer, extra=extra)
     assert path == tmp_path / "model.npz"
     fresh = mlp(99)
-    fresh_optimizer = MomentumSGD(fresh.parameters(), lr=5.0, momentum=0.1)
+    fresh_optimizer = SGD(fresh.parameters(), lr=5.0, momentum=0.1)
     checkpoint = load(path, fresh, fresh_optimizer)
     assert_same_weights(model, fresh)
     assert all(v.dtype == np.float32 for v in weights(fresh).values())
@@ -52,7 +53,7 @@ def test_round_trip_model_optimizer_and_extra(tmp_path):
     assert got["nested"][0]["a"].dtype == np.float32 and got["nested"][1:] == [None, True, "text"]
     meta = checkpoint.metadata
     assert meta["format"] == "dltoys-checkpoint" and meta["format_version"] == 1
-    assert meta["model"]["class"] == "Sequential" and meta["optimizer"]["type"] == "MomentumSGD"
+    assert meta["model"]["class"] == "Sequential" and meta["optimizer"]["type"] == "SGD"
     assert meta["model"]["state"]["0.weight"] == {"shape": [16, 2], "dtype": "<f4"}
 
 
@@ -75,17 +76,17 @@ def test_resume_equals_an_uninterrupted_run(tmp_path):
         fit(model, loss, optimizer, x, y, rng=rng, epochs=epochs, batch_size=16)
 
     straight = mlp(0)
-    run(straight, MomentumSGD(straight.parameters(), lr=0.1), np.random.default_rng(7), epochs=2)
+    run(straight, SGD(straight.parameters(), lr=0.1, momentum=0.9), np.random.default_rng(7), epochs=2)
 
     first = mlp(0)
-    first_optimizer = MomentumSGD(first.parameters(), lr=0.1)
+    first_optimizer = SGD(first.parameters(), lr=0.1, momentum=0.9)
     shuffle_rng = np.random.default_rng(7)
     run(first, first_optimizer, shuffle_rng, epochs=1)
     save(tmp_path / "ckpt.npz", first, first_optimizer, extra={"rng_state": shuffle_rng.bit_generator.state})
 
     def resumed(with_optimizer):
         model = mlp(123)  # other initial weights, other hyperparameters: all overwritten by load
-        optimizer = MomentumSGD(model.parameters(), lr=3.0, momentum=0.5) if with_optimizer else MomentumSGD(model.parameters(), lr=0.1)
+        optimizer = SGD(model.parameters(), lr=3.0, momentum=0.5) if with_optimizer else SGD(model.parameters(), lr=0.1, momentum=0.9)
         checkpoint = load(tmp_path / "ckpt.npz", model, optimizer if with_optimizer else None)
         rng = np.random.default_rng()
         rng.bit_generator.state = checkpoint.extra["rng_state"]
@@ -242,13 +243,13 @@ def test_optimizer_mismatches(tmp_path):
     save(tmp_path / "with.npz", model, optimizer)
     save(tmp_path / "without.npz", model)
     target = mlp(1)
-    with pytest.raises(CheckpointError, match="holds the state of a MomentumSGD optimizer, not a RandomSearch"):
+    with pytest.raises(CheckpointError, match="holds the state of a SGD optimizer, not a RandomSearch"):
         load(tmp_path / "with.npz", target, RandomSearch(target.parameters()))
     with pytest.raises(CheckpointError, match="holds no optimizer state"):
-        load(tmp_path / "without.npz", target, MomentumSGD(target.parameters(), lr=0.1))
+        load(tmp_path / "without.npz", target, SGD(target.parameters(), lr=0.1, momentum=0.9))
     # an optimizer over other parameters: its state does not fit, and nothing changes
     small = nn.Linear(2, 16, rng=0)
-    small_optimizer = MomentumSGD(small.parameters(), lr=0.7)
+    small_optimizer = SGD(small.parameters(), lr=0.7, momentum=0.9)
     with pytest.raises(CheckpointError, match="does not fit this optimizer"):
         load(tmp_path / "with.npz", target, small_optimizer)
     assert small_optimizer.lr == 0.7 and small_optimizer.state["momentum_buffer"] == [None, None]
@@ -304,7 +305,7 @@ def test_model_checkpoint_callback_keeps_the_best_epoch(tmp_path):
     validation = (x, 1 - y)  # val_loss gets worse as training goes on
     model = mlp(0)
     callback = ModelCheckpoint(tmp_path / "best.npz", monitor="val_loss")
-    history = fit(model, nn.CrossEntropyLoss(), MomentumSGD(model.parameters(), lr=0.1), x, y,
+    history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9), x, y,
                   validation_data=validation, rng=0, epochs=6, batch_size=16, callbacks=[callback])
     best_epoch = int(np.argmin(history["val_loss"])) + 1
     checkpoint = read(tmp_path / "best.npz")
@@ -316,7 +317,7 @@ def test_model_checkpoint_callback_keeps_the_best_epoch(tmp_path):
 
 def test_model_checkpoint_every_epoch_with_a_pattern(tmp_path):
     model = mlp(0)
-    optimizer = MomentumSGD(model.parameters(), lr=0.1)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
     callback = ModelCheckpoint(tmp_path / "e{epoch:02d}.npz", save_best_only=False, every=2)
     fit(model, nn.CrossEntropyLoss(), optimizer, *xor_data(n=64), rng=0, epochs=5, callbacks=[callback])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e02.npz", "e04.npz"]

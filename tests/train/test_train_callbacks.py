@@ -7,7 +7,8 @@ import pytest
 
 from dltoys import nn
 from dltoys.train import Callback, EarlyStopping, Monitor, StopAtTarget, fit
-from train_doubles import MomentumSGD, mlp, weights, xor_data
+from train_doubles import mlp, weights, xor_data
+from dltoys.optim import SGD
 
 
 class StatePerEpoch(Callback):
@@ -30,7 +31,7 @@ def test_early_stopping_stops_and_restores_the_best_weights(restore):
     model = mlp(0)
     spy = StatePerEpoch()
     stopper = EarlyStopping(monitor="val_loss", patience=2, restore_best_weights=restore)
-    history = fit(model, nn.CrossEntropyLoss(), MomentumSGD(model.parameters(), lr=0.1), x, y,
+    history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9), x, y,
                   validation_data=validation, rng=0, epochs=30, batch_size=16, callbacks=[spy, stopper])
     val = history["val_loss"]
     best_epoch = int(np.argmin(val)) + 1
@@ -48,7 +49,7 @@ def test_early_stopping_min_delta_and_max_mode():
     model = mlp(0)
     # accuracy reaches 1.0 quickly and cannot improve by more than 0.5 after epoch 1
     stopper = EarlyStopping(monitor="accuracy", patience=1, min_delta=0.5)
-    history = fit(model, nn.CrossEntropyLoss(), MomentumSGD(model.parameters(), lr=0.1), x, y,
+    history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9), x, y,
                   metrics=["accuracy"], rng=0, epochs=10, batch_size=16, callbacks=[stopper])
     assert stopper.monitor.mode == "max" and stopper.best_epoch == 1 and len(history) == 3
 
@@ -57,7 +58,7 @@ def test_stop_at_target():
     x, y = xor_data()
     model = mlp(0)
     target = StopAtTarget("accuracy", 0.95)
-    history = fit(model, nn.CrossEntropyLoss(), MomentumSGD(model.parameters(), lr=0.05), x, y,
+    history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.05, momentum=0.9), x, y,
                   metrics=["accuracy"], rng=0, epochs=50, batch_size=32, callbacks=[target])
     accuracy = history["accuracy"]
     assert accuracy[-1] >= 0.95 and all(a < 0.95 for a in accuracy[:-1])
@@ -69,7 +70,7 @@ def test_stop_at_target_min_mode_on_a_loss():
     x, y = xor_data()
     model = mlp(0)
     target = StopAtTarget("loss", 0.2)
-    history = fit(model, nn.CrossEntropyLoss(), MomentumSGD(model.parameters(), lr=0.05), x, y,
+    history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.05, momentum=0.9), x, y,
                   rng=0, epochs=50, batch_size=32, callbacks=[target])
     assert history["loss"][-1] <= 0.2 < min(history["loss"][:-1])
 
@@ -77,7 +78,7 @@ def test_stop_at_target_min_mode_on_a_loss():
 def test_the_first_stop_reason_wins():
     x, y = xor_data(n=64)
     model = mlp(0)
-    history = fit(model, nn.CrossEntropyLoss(), MomentumSGD(model.parameters(), lr=0.1), x, y, rng=0,
+    history = fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9), x, y, rng=0,
                   epochs=5, callbacks=[StopAtTarget("loss", 100.0), StopAtTarget("loss", 50.0)])
     assert len(history) == 1 and "100" in history.stop_reason
 
@@ -86,7 +87,7 @@ def test_monitor_errors_are_clear():
     x, y = xor_data(n=64)
     model = mlp(0)
     with pytest.raises(KeyError, match=r"'val_loss' is not in the epoch logs \(val_\* values need validation_data\)"):
-        fit(model, nn.CrossEntropyLoss(), MomentumSGD(model.parameters(), lr=0.1), x, y, rng=0,
+        fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1, momentum=0.9), x, y, rng=0,
             epochs=2, callbacks=[EarlyStopping()])
     with pytest.raises(ValueError, match="cannot guess whether 'f1' should go up or down"):
         Monitor("f1")

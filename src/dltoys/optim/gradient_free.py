@@ -10,9 +10,12 @@ same time. Watch it happen (tests/optim/test_gradient_free.py): on a
 on a 1101-weight network, 500 steps of SGD end with a loss 8 times lower
 than hill climbing's and 70 times lower than random search's.
 
-Use them like any optimizer, with a closure that returns the loss on the
-*same* data every time (the full training set, or one fixed batch: losses
-on different batches are not comparable)::
+Use them like any optimizer, with a closure that returns the loss at the
+current weights. Losses on different batches are not comparable, so by
+default every step first re-evaluates the best weights on *this* closure and
+compares the proposal against that (two evaluations a step, right for
+minibatches and for ``dltoys.train.fit``). When the closure always sees the
+same data (the full training set), pass ``reevaluate=False`` to halve the cost::
 
     optimizer = HillClimb(model.parameters(), step_size=0.05, rng=0)
 
@@ -58,9 +61,10 @@ class GradientFreeOptimizer(Optimizer):
     needs_gradients = False
     state_names = ("best",)
 
-    def __init__(self, params: Iterable[Parameter], lr: float, rng: RngLike):
+    def __init__(self, params: Iterable[Parameter], lr: float, rng: RngLike, reevaluate: bool = True):
         super().__init__(params, lr)
         self.rng = as_rng(rng)
+        self.reevaluate = bool(reevaluate)
         self.best_loss: float | None = None
 
     def _propose(self, param: Parameter, best: np.ndarray) -> None:
@@ -98,6 +102,10 @@ class GradientFreeOptimizer(Optimizer):
             self.best_loss = self._evaluate(closure)
             for index in trainable:
                 best[index] = self.params[index].data.copy()
+        elif self.reevaluate:
+            # The closure may see other data than last step's (a new minibatch):
+            # measure the best weights on it, so the comparison below is fair.
+            self.best_loss = self._evaluate(closure)
         self.step_count += 1
         for index in trainable:
             if best[index] is None:  # unfrozen since the last step: its current value joins the best
@@ -154,6 +162,10 @@ class RandomSearch(GradientFreeOptimizer):
         independently (``> 0``). Also available as ``lr``.
     rng : int, numpy.random.Generator or None
         Source of the proposals; a seed makes the run reproducible bit for bit.
+    reevaluate : bool, default True
+        Re-measure the best weights on every step's closure before comparing
+        (needed when the closure's data changes, as with minibatches); False
+        when the closure always sees the same data (one evaluation a step).
 
     Notes
     -----
@@ -176,8 +188,8 @@ class RandomSearch(GradientFreeOptimizer):
 
     hyperparam_names = ("scale",)
 
-    def __init__(self, params: Iterable[Parameter], scale: float = 1.0, rng: RngLike = None):
-        super().__init__(params, check_float("scale", scale, low=0.0, low_inclusive=False), rng)
+    def __init__(self, params: Iterable[Parameter], scale: float = 1.0, rng: RngLike = None, reevaluate: bool = True):
+        super().__init__(params, check_float("scale", scale, low=0.0, low_inclusive=False), rng, reevaluate)
 
     @property
     def scale(self) -> float:
@@ -214,6 +226,10 @@ class HillClimb(GradientFreeOptimizer):
         can anneal it.
     rng : int, numpy.random.Generator or None
         Source of the noise; a seed makes the run reproducible bit for bit.
+    reevaluate : bool, default True
+        Re-measure the best weights on every step's closure before comparing
+        (needed when the closure's data changes, as with minibatches); False
+        when the closure always sees the same data (one evaluation a step).
 
     Notes
     -----
@@ -237,8 +253,9 @@ class HillClimb(GradientFreeOptimizer):
 
     hyperparam_names = ("step_size",)
 
-    def __init__(self, params: Iterable[Parameter], step_size: float = 0.1, rng: RngLike = None):
-        super().__init__(params, check_float("step_size", step_size, low=0.0, low_inclusive=False), rng)
+    def __init__(self, params: Iterable[Parameter], step_size: float = 0.1, rng: RngLike = None,
+                 reevaluate: bool = True):
+        super().__init__(params, check_float("step_size", step_size, low=0.0, low_inclusive=False), rng, reevaluate)
 
     @property
     def step_size(self) -> float:

@@ -335,7 +335,11 @@ class Trainer:
                     callback.on_epoch_begin(self, epoch)
                 started = time.perf_counter()
                 lr = getattr(self.optimizer, "lr", None)
-                averages, batch_losses = self._train_epoch(batches, epoch, bar)
+                # With check_finite the loop itself reports the first non-finite loss with its
+                # epoch and batch; NumPy's overflow warnings on the way there are only noise.
+                quiet = "ignore" if config.check_finite else "warn"
+                with np.errstate(over=quiet, invalid=quiet, divide=quiet):
+                    averages, batch_losses = self._train_epoch(batches, epoch, bar)
                 if config.check_finite:
                     bad = _first_non_finite(self.model)
                     if bad is not None:
