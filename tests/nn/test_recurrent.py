@@ -302,6 +302,28 @@ def test_hidden_grad_norms_are_the_norms_of_dl_dh(cell):
         assert norms[0, t] == pytest.approx(np.linalg.norm(expected), rel=1e-12)
 
 
+@pytest.mark.parametrize("cell", CELLS)
+def test_hidden_grad_norms_bidirectional_are_in_time_order(cell):
+    """Each direction's row equals the norms of a one-way layer with that direction's
+    weights (the reverse one reading the flipped sequence), indexed by time step t."""
+    rng = np.random.default_rng(16)
+    both = make(cell, bidirectional=True, dtype=np.float64)
+    x = rng.standard_normal((2, 7, 3))
+    g = rng.standard_normal((2, 7, 8))
+    both.record_hidden_grad_norms = True
+    both(x)
+    both.backward(g)
+    state = both.state_dict()
+    for direction, suffix in enumerate(("", "_reverse")):
+        one_way = make(cell, dtype=np.float64)
+        one_way.load_state_dict({key: state[key + suffix] for key in one_way.state_dict()})
+        one_way.record_hidden_grad_norms = True
+        flip = slice(None, None, -1 if direction else 1)
+        one_way(x[:, flip])
+        one_way.backward(g[:, flip, 4 * direction : 4 * (direction + 1)])
+        np.testing.assert_allclose(both.hidden_grad_norms[direction], one_way.hidden_grad_norms[0][flip], rtol=1e-12)
+
+
 def test_hidden_grad_norms_tell_rnn_from_lstm_apart():
     """A loss on the last step only, default init, H = 16: over 40 steps back the tanh
     RNN's ||dL/dh_t|| falls to 5e-13 of its value at the last step, the LSTM's to
