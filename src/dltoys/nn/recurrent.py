@@ -84,16 +84,25 @@ class RNNBase(Module):
     """The machinery shared by :class:`RNN`, :class:`LSTM` and :class:`GRU`.
 
     Subclasses define the cell: ``_scan`` (forward through time for one
-    direction of one layer) and ``_scan_backward``, plus three class
-    attributes describing their gates.
+    direction of one layer), ``_scan_backward``, and class attributes that
+    describe their gates.
 
-    Internally each gate block may be reordered and its rows scaled: the
-    ``_gate_order`` blocks (indices into PyTorch's order) come first the
-    ``_n_sigmoid`` sigmoid gates, whose rows are halved so that one ``tanh``
-    over the row gives ``tanh(a / 2)`` and ``sigmoid(a) = (1 + tanh(a / 2)) / 2``.
-    Backward works with ``u = dL/d(gate activation) * (1 - tanh^2)``, so the
-    gradient of the true pre-activation is ``u * scale^2`` (``sigmoid'(a) =
-    (1 - tanh(a/2)^2) / 4``); that factor is applied to the weights, never per step.
+    The internal weights (built at every forward from the parameters) differ
+    from PyTorch's layout in two ways, both invisible from outside:
+
+    - Gate blocks are permuted by ``_gate_order`` (indices into PyTorch's
+      order) so that the ``_n_sigmoid`` sigmoid gates come first, side by side.
+    - The rows of the sigmoid gates are multiplied by ``scale = 1/2`` (exact),
+      so one ``tanh`` over a gate row gives ``tanh(a / 2)`` for them and
+      ``sigmoid(a) = (1 + tanh(a / 2)) / 2`` is two cheap passes.
+
+    Backward carries ``u = dL/d(gate) * (1 - tanh^2)`` per gate; since
+    ``sigmoid'(a) = (1 - tanh(a / 2)^2) / 4``, the gradient of a true
+    pre-activation is ``u * scale^2``. That factor multiplies the weights
+    (for ``dL/dh`` and ``dL/dx``) and the finished weight gradients, never a
+    per-step array.
+
+    proj_size (LSTM projections) is not implemented.
     """
 
     _n_gates: int = 1
@@ -227,7 +236,7 @@ class RNNBase(Module):
         if x.ndim not in (2, 3) or x.shape[-1] != I or x.shape[time_axis] == 0:
             raise ValueError(
                 f"{self._describe()}: expected input of shape {layout} (batch_first={self.batch_first}) "
-                f"or ({'seq_len'}, {I}) unbatched, with seq_len >= 1; received {x.shape}"
+                f"or (seq_len, {I}) unbatched, with seq_len >= 1; received {x.shape}"
             )
         if x.ndim == 2:
             return np.ascontiguousarray(x[:, None, :]), False  # (T, 1, I)
@@ -393,7 +402,7 @@ class RNNBase(Module):
         H, D, L = self.hidden_size, self._directions, self.num_layers
         dh0 = np.empty((L * D, B, H), dtype=self.dtype)
         dc0 = np.empty_like(dh0) if self._has_cell else None
-        norms = np.zeros((L * D, T)) if self.record_hidden_grad_norms else None
+        norms = np.zeros((L * D, T)) if self.record_hidden_grad_norms else None  # float64: a diagnostic
 
         grad_layer_output = grad_output  # (T, B, D*H) or None
         for layer in reversed(range(L)):
