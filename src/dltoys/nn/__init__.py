@@ -11,6 +11,7 @@ from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleList, Parameter, Sequential
 from .normalization import BatchNorm1d
+from .recurrent import GRU, LSTM, RNN, RNNBase
 
 __all__ = [
     "BCELoss",
@@ -19,7 +20,9 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Flatten",
+    "GRU",
     "Identity",
+    "LSTM",
     "LeakyReLU",
     "Linear",
     "Loss",
@@ -27,6 +30,8 @@ __all__ = [
     "Module",
     "ModuleList",
     "Parameter",
+    "RNN",
+    "RNNBase",
     "ReLU",
     "Sequential",
     "Sigmoid",
