@@ -25,9 +25,9 @@ $(VENV)/.dev: $(VENV)/.installed
 	else echo "note: no local $(TORCH) wheel; PyTorch parity tests will skip (make oracle installs it)"; fi
 	@touch $@
 
-## demo: set up .venv, install dltoys and run the main job on embedded data
+## demo: set up .venv, install dltoys and run the tour of every toy (quick mode) on embedded data
 demo: $(VENV)/.installed
-	$(BIN)/dltoys run xor
+	$(BIN)/dltoys tour
 
 ## test: set up the dev environment and run every test but the slow training runs
 test: $(VENV)/.dev
