@@ -18,6 +18,7 @@ TOY_MODULES: dict[str, str] = {
     "xor": "dltoys.toys.xor",
     "activations": "dltoys.toys.activations",
     "optimizers": "dltoys.toys.optimizers",
+    "digits": "dltoys.toys.digits",
 }
 
 
