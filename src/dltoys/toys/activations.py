@@ -268,6 +268,7 @@ def _plot_boundaries(config: Config, ctx: RunContext, results: dict, splits: dic
                 X_test, y_test, resolution=150, margin=0.4,
                 title=f"{data_name}, {LABELS[activation]}: {by_activation[activation]['test_accuracy']:.1%}",
             )
+    plot.figure_legend(fig, axes.ravel(), ncol=2)  # every panel has the same two classes
     return ctx.save_figure(fig, "activations_boundaries")
 
 
