@@ -9,5 +9,17 @@ nothing depends on a display or a global backend.
 from .boundary import decision_boundary
 from .core import figure, finish
 from .curves import curves
+from .images import image_grid
+from .legends import figure_legend
+from .matrix import confusion_counts, confusion_matrix
 
-__all__ = ["curves", "decision_boundary", "figure", "finish"]
+__all__ = [
+    "confusion_counts",
+    "confusion_matrix",
+    "curves",
+    "decision_boundary",
+    "figure",
+    "figure_legend",
+    "finish",
+    "image_grid",
+]

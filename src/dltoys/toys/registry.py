@@ -16,6 +16,9 @@ from .base import Report, RunContext
 #: Toy name -> module, in the order of the road from one neuron to a Transformer.
 TOY_MODULES: dict[str, str] = {
     "xor": "dltoys.toys.xor",
+    "activations": "dltoys.toys.activations",
+    "optimizers": "dltoys.toys.optimizers",
+    "digits": "dltoys.toys.digits",
 }
 
 
