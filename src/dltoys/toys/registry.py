@@ -16,6 +16,8 @@ from .base import Report, RunContext
 #: Toy name -> module, in the order of the road from one neuron to a Transformer.
 TOY_MODULES: dict[str, str] = {
     "xor": "dltoys.toys.xor",
+    "adding": "dltoys.toys.adding",
+    "charlm": "dltoys.toys.charlm",
 }
 
 
