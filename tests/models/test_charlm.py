@@ -79,6 +79,19 @@ def test_carried_state_cuts_the_gradient_at_the_chunk_boundary():
         np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-14, err_msg=name)
 
 
+def test_a_dtype_conversion_drops_the_carried_state():
+    model = CharLM(5, embedding_dim=3, hidden_size=4, rng=0)
+    model.carry_state = True
+    ids = np.random.default_rng(0).integers(0, 5, size=(2, 6))
+    model(ids[:, :3])
+    assert model.state[0].dtype == np.float32
+    model.double()
+    assert model.state is None and model.lm.final_state is None
+    logits = model(ids[:, 3:])
+    assert logits.dtype == np.float64 and model.state[0].dtype == np.float64
+    np.testing.assert_array_equal(logits, CharLM(5, embedding_dim=3, hidden_size=4, rng=0).double()(ids[:, 3:]))
+
+
 def test_a_carried_state_for_another_batch_size_is_an_error():
     model = tiny()
     model.carry_state = True

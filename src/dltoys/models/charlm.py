@@ -156,6 +156,12 @@ class CharLM(nn.Module):
         """Forget the carried state: the next forward starts from zeros."""
         self.state = None
 
+    def to(self, dtype: Any) -> "CharLM":
+        """Convert in place (see :meth:`Module.to`); carried states are dropped with the caches."""
+        self.state = None
+        self.lm.final_state = None
+        return super().to(dtype)
+
     # ------------------------------------------------------------- compute
     def _check_ids(self, ids: Any) -> np.ndarray:
         ids = np.asarray(ids)
