@@ -7,6 +7,7 @@ the basement ``dltoys.utils``).
 from . import functional, init
 from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .dropout import Dropout
+from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleList, Parameter, Sequential
@@ -19,6 +20,7 @@ __all__ = [
     "BatchNorm1d",
     "CrossEntropyLoss",
     "Dropout",
+    "Embedding",
     "Flatten",
     "GRU",
     "Identity",

@@ -19,6 +19,8 @@ TOY_MODULES: dict[str, str] = {
     "activations": "dltoys.toys.activations",
     "optimizers": "dltoys.toys.optimizers",
     "digits": "dltoys.toys.digits",
+    "adding": "dltoys.toys.adding",
+    "charlm": "dltoys.toys.charlm",
 }
 
 
