@@ -8,14 +8,14 @@ from dltoys.toys.registry import get_toy, make_config, run_toy
 
 
 def test_small_sets_are_scored_whole_and_large_ones_on_unseen_patterns(tmp_path):
-    # 60 rows: 16 patterns of 4 bits are all drawn, so all 16 are scored; of 2^8 = 256 patterns
-    # at most 60 are drawn, so 40 patterns no training row contains are scored.
-    config = make_config(get_toy("xor"), {"parity_bits": (4, 8), "parity_rows": 60, "test_rows": 40,
-                                          "parity_epochs": 3, "lr_epochs": 3})
+    # 200 rows draw all 16 patterns of 4 bits, so all 16 are scored; of 2^8 = 256 patterns at most
+    # 200 are drawn, so at least 56 are unseen (>= held_out_min) and 40 of them are scored.
+    config = make_config(get_toy("xor"), {"parity_bits": (8, 4), "parity_rows": 200, "test_rows": 40,
+                                          "held_out_min": 10, "parity_epochs": 3, "lr_epochs": 3})
     report = run_toy("xor", config, run_dir=tmp_path, progress=False)
-    four, eight = report.metrics["parity"]
+    four, eight = report.metrics["parity"]  # sorted by n
     assert (four["held_out"], four["n_eval"], four["seen"]) == (False, 16, 16)
-    assert (eight["held_out"], eight["n_eval"]) == (True, 40) and eight["seen"] <= 60
+    assert (eight["held_out"], eight["n_eval"]) == (True, 40) and eight["seen"] <= 200
     assert report.tables[0].rows[0][3] == "all 16 patterns (all in training)"
     assert report.tables[0].rows[1][3] == "40 held-out patterns"
     # The 2-10-1 network trains past 100% to the stop loss.

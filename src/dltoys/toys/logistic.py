@@ -9,6 +9,7 @@ import numpy as np
 from .. import plot
 from ..data import make_blobs, parity_truth_table
 from ..models import LogisticRegression
+from ..nn.functional import sigmoid
 from ..train import NonFiniteLossError, NonFiniteParameterError
 from .base import Report, RunContext, Table, Target, option
 
@@ -91,7 +92,7 @@ def _sweep_one(X: np.ndarray, y: np.ndarray, lr: float, epochs: int) -> _RateRun
 def _curvature(X: np.ndarray, weight: np.ndarray, bias: float) -> float:
     """The largest eigenvalue of the mean BCE's Hessian at (weight, bias): Z^T diag(a(1 - a)) Z / N, Z = [X, 1]."""
     Z = np.column_stack([X.astype(np.float64), np.ones(len(X))])  # (N, F + 1)
-    a = 1 / (1 + np.exp(-(Z @ np.append(weight, bias))))  # (N,)
+    a = sigmoid(Z @ np.append(weight, bias))  # (N,)
     return float(np.linalg.eigvalsh((Z * (a * (1 - a))[:, None]).T @ Z / len(X))[-1])
 
 
