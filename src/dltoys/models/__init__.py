@@ -1,8 +1,18 @@
 """dltoys.models: one file per algorithm family, built from dltoys.nn."""
 
 from .charlm import CharLM, stream_chunks
+from .logistic import LogisticRegression
 from .mlp import MLP
-from .perceptron import Perceptron, PerceptronFit
+from .perceptron import Perceptron, PerceptronFit, novikoff_bound
 from .rnn import SequenceModel
 
-__all__ = ["CharLM", "MLP", "Perceptron", "PerceptronFit", "SequenceModel", "stream_chunks"]
+__all__ = [
+    "CharLM",
+    "LogisticRegression",
+    "MLP",
+    "Perceptron",
+    "PerceptronFit",
+    "SequenceModel",
+    "novikoff_bound",
+    "stream_chunks",
+]

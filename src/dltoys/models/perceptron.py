@@ -11,12 +11,20 @@ from ..utils import RngLike, as_array, as_rng, check_float, check_int, resolve_d
 
 @dataclass
 class PerceptronFit:
-    """What a perceptron run did."""
+    """What a perceptron run did.
+
+    ``accuracy_per_epoch[e]`` is the training accuracy of the weights at the end of
+    epoch ``e + 1``; the best of them is ``best_accuracy``, first reached at epoch
+    ``best_epoch`` (counted from 1).
+    """
 
     converged: bool  # an epoch made no mistake
     epochs: int  # epochs run
     updates: int  # weight updates (= mistakes) over the whole run
     mistakes_per_epoch: list[int]
+    accuracy_per_epoch: list[float]
+    best_accuracy: float
+    best_epoch: int
 
 
 class Perceptron:
@@ -31,6 +39,12 @@ class Perceptron:
         often written without one.
     dtype : float32 (default) or float64
 
+    Attributes
+    ----------
+    weight : ndarray of shape (n_features,)
+    bias : scalar of the model's dtype
+        Both start at zero.
+
     Notes
     -----
     Labels are 0/1. The step activation is ``step(z) = 1 if z > 0 else 0``.
@@ -39,10 +53,22 @@ class Perceptron:
 
         w <- w + lr (y - y_hat) x          b <- b + lr (y - y_hat)
 
-    (``y - y_hat`` is +1 or -1 on a mistake, 0 otherwise). On linearly separable
-    data with margin ``gamma`` and points within radius ``R`` it stops after at
-    most ``(R / gamma)^2`` updates (Novikoff, 1962); on data that is not linearly
-    separable, such as XOR, it never stops and no line gets all four points.
+    (``y - y_hat`` is +1 or -1 on a mistake, 0 otherwise). It is stochastic
+    gradient descent with step ``lr`` on the perceptron criterion
+    ``max(0, -(2y - 1)(w . x + b))``, whose gradient is zero on a correct point.
+
+    Convergence (Novikoff, 1962). Write ``z = (x, 1)`` for a point with the bias
+    as one more weight, ``s = 2y - 1`` in {-1, +1}, and let a unit vector ``u``
+    separate the data with margin ``gamma``: ``s u . z >= gamma > 0`` for every
+    point, with ``|z| <= R``. After ``k`` updates from zero weights,
+    ``u . w_k >= k lr gamma`` (each update adds ``lr s u . z >= lr gamma``) and
+    ``|w_k|^2 <= k lr^2 R^2`` (an update happens only when ``s w . z <= 0``, so
+    the cross term never helps). Cauchy-Schwarz, ``u . w_k <= |w_k|``, gives
+    ``k <= (R / gamma)^2``: at most that many updates, whatever the order of
+    the samples (:func:`novikoff_bound` computes it for a given separator).
+    On data that is not linearly separable, such as XOR, no ``u`` exists: the
+    rule never stops, and on XOR's four points no line gets more than three
+    right, so no epoch ends above 75% accuracy.
 
     The loop is over *mistakes*, not samples: within an epoch, one vectorised pass
     finds the next misclassified sample in the epoch's order, the weights are
@@ -53,7 +79,8 @@ class Perceptron:
     ----------
     Rosenblatt (1958), The perceptron: a probabilistic model for information
     storage and organization in the brain. Novikoff (1962), On convergence proofs
-    on perceptrons.
+    on perceptrons. Gallant (1990), Perceptron-based learning algorithms (the
+    pocket algorithm).
     """
 
     def __init__(self, n_features: int, lr: float = 1.0, dtype=None):
@@ -65,11 +92,17 @@ class Perceptron:
 
     def _check(self, X) -> np.ndarray:
         X = as_array("X", X)
-        if X.ndim != 2 or X.shape[1] != self.n_features:
+        if X.ndim != 2 or X.shape[1] != self.n_features or X.shape[0] == 0:
             raise ValueError(
-                f"Perceptron(n_features={self.n_features}): expected X of shape (N, {self.n_features}), received {X.shape}"
+                f"Perceptron(n_features={self.n_features}): expected X of shape (N >= 1, {self.n_features}), "
+                f"received {X.shape}"
             )
-        return X.astype(self.dtype, copy=False)
+        if X.dtype.kind not in "biuf":
+            raise TypeError(f"X: expected real numbers, received dtype {X.dtype}")
+        X = X.astype(self.dtype, copy=False)
+        if not np.isfinite(X).all():
+            raise ValueError("X: expected finite values, received NaN or inf")
+        return X
 
     def decision_function(self, X) -> np.ndarray:
         """``w . x + b`` for each row, shape (N,)."""
@@ -79,7 +112,9 @@ class Perceptron:
         """0/1 labels, shape (N,)."""
         return (self.decision_function(X) > 0).astype(np.int64)
 
-    def fit(self, X, y, max_epochs: int = 100, shuffle: bool = True, rng: RngLike = None) -> PerceptronFit:
+    def fit(
+        self, X, y, max_epochs: int = 100, shuffle: bool = True, rng: RngLike = None, pocket: bool = False
+    ) -> PerceptronFit:
         """Run the rule until an epoch makes no mistake, or ``max_epochs``.
 
         Parameters
@@ -89,6 +124,15 @@ class Perceptron:
         max_epochs : int
         shuffle : bool, visit the samples in a new random order each epoch
         rng : int, Generator or None (the visiting order)
+        pocket : bool, default False
+            Gallant's pocket algorithm: at the end, keep the weights of the epoch
+            with the best training accuracy (the first such epoch) instead of the
+            last ones. On separable data the two agree once the rule converges.
+
+        Returns
+        -------
+        PerceptronFit
+            Convergence, updates, mistakes and training accuracy per epoch.
         """
         X = self._check(X)
         y = as_array("y", y)
@@ -97,10 +141,14 @@ class Perceptron:
         if not np.isin(y, (0, 1)).all():
             raise ValueError(f"Perceptron.fit: labels must be 0 or 1, received {np.unique(y)[:5].tolist()}")
         max_epochs = check_int("max_epochs", max_epochs, minimum=1)
+        if not isinstance(pocket, bool):
+            raise TypeError(f"pocket: expected True or False, received {pocket!r}")
         rng = as_rng(rng)
         target = y.astype(self.dtype)
         history: list[int] = []
-        for _ in range(max_epochs):
+        accuracies: list[float] = []
+        best = (-1.0, 0, self.weight.copy(), self.bias)  # (accuracy, epoch, weight, bias)
+        for epoch in range(1, max_epochs + 1):
             order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
             mistakes = 0
             start = 0
@@ -117,7 +165,54 @@ class Perceptron:
                 mistakes += 1
                 start += int(wrong[0]) + 1
             history.append(mistakes)
+            accuracies.append(float(np.mean((X @ self.weight + self.bias > 0) == (target > 0))))
+            if accuracies[-1] > best[0]:
+                best = (accuracies[-1], epoch, self.weight.copy(), self.bias)
             if mistakes == 0:
                 break
-        return PerceptronFit(converged=history[-1] == 0, epochs=len(history), updates=int(sum(history)),
-                             mistakes_per_epoch=history)
+        if pocket:
+            self.weight, self.bias = best[2], best[3]
+        return PerceptronFit(
+            converged=history[-1] == 0, epochs=len(history), updates=int(sum(history)),
+            mistakes_per_epoch=history, accuracy_per_epoch=accuracies, best_accuracy=best[0], best_epoch=best[1],
+        )
+
+
+def novikoff_bound(X, y, weight, bias) -> float:
+    """Novikoff's bound ``(R / gamma)^2`` on the perceptron's updates, for one separator.
+
+    Parameters
+    ----------
+    X : array of shape (N, F)
+    y : array of shape (N,), labels 0 and 1
+    weight : array of shape (F,), bias : float
+        Any hyperplane ``weight . x + bias = 0`` that separates the classes
+        (class 1 on the positive side); the largest-margin one gives the
+        tightest bound, any other a valid, looser one.
+
+    Returns
+    -------
+    float
+        ``(R / gamma)^2`` with ``z = (x, 1)``, ``R = max |z|`` and
+        ``gamma = min (2y - 1) u . z``, ``u = (weight, bias) / |(weight, bias)|``
+        (see :class:`Perceptron`, Notes).
+
+    Raises
+    ------
+    ValueError
+        If the hyperplane does not separate the classes with a positive margin.
+    """
+    X = np.asarray(as_array("X", X), dtype=np.float64)
+    y = as_array("y", y)
+    if X.ndim != 2 or y.shape != (X.shape[0],) or X.shape[0] == 0:
+        raise ValueError(f"novikoff_bound: expected X of shape (N >= 1, F) and y of shape (N,), received {X.shape} and {y.shape}")
+    augmented = np.column_stack([X, np.ones(len(X))])  # (N, F + 1): the bias as one more weight
+    u = np.append(np.asarray(weight, dtype=np.float64), float(bias))  # (F + 1,)
+    if u.shape != (augmented.shape[1],):
+        raise ValueError(f"weight: expected shape ({X.shape[1]},), received {np.shape(weight)}")
+    norm = np.linalg.norm(u)
+    gamma = float(np.min((2 * y - 1) * (augmented @ u)) / norm) if norm > 0 else 0.0
+    if not gamma > 0:
+        raise ValueError(f"novikoff_bound: the hyperplane does not separate the classes (margin {gamma:.3g} <= 0)")
+    radius = float(np.max(np.linalg.norm(augmented, axis=1)))
+    return (radius / gamma) ** 2

@@ -41,11 +41,12 @@ def decision_boundary(
     grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)  # (R*R, 2)
     classes = np.asarray(predict(grid)).reshape(gx.shape)
     n_classes = int(max(classes.max(), y.max())) + 1
+    size = float(np.clip(2000 / max(len(X), 1), 12, 90))  # four XOR corners must be visible, 1000 points not a blot
     cmap = ListedColormap(PALETTE[:n_classes])
     ax.contourf(gx, gy, classes, levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.25)
     for k in range(n_classes):
         pts = X[y == k]
-        ax.scatter(pts[:, 0], pts[:, 1], s=12, color=PALETTE[k], edgecolor="white", linewidth=0.3, label=f"class {k}")
+        ax.scatter(pts[:, 0], pts[:, 1], s=size, color=PALETTE[k], edgecolor="white", linewidth=0.3 if size < 30 else 1.0, label=f"class {k}")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     return finish(ax, title, xlabel, ylabel)

@@ -15,6 +15,8 @@ from .base import Report, RunContext
 
 #: Toy name -> module, in the order of the road from one neuron to a Transformer.
 TOY_MODULES: dict[str, str] = {
+    "perceptron": "dltoys.toys.perceptron",
+    "logistic": "dltoys.toys.logistic",
     "xor": "dltoys.toys.xor",
     "activations": "dltoys.toys.activations",
     "optimizers": "dltoys.toys.optimizers",
