@@ -106,9 +106,13 @@ def test_non_finite_loss_names_epoch_and_batch_and_keeps_last_weights():
 def test_huge_learning_rate_stops_with_the_error():
     x, y = regression()
     model = nn.Linear(3, 1, rng=0)
-    with pytest.raises(NonFiniteLossError, match=r"epoch \d+, batch \d of 4"):
+    with pytest.raises(NonFiniteLossError, match=r"epoch \d+, batch \d of 4") as info:
         fit(model, nn.MSELoss(), SGD(model.parameters(), lr=100.0, momentum=0.0), x, y,
             rng=0, epochs=50, batch_size=16)
+    # the epochs before the divergence travel with the error, for plotting the curve
+    history = info.value.history
+    assert history.epochs == list(range(1, info.value.epoch))
+    assert all(np.isfinite(history["loss"])) and history["loss"][-1] > history["loss"][0]
 
 
 def test_non_finite_parameter_is_named():

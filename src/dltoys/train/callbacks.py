@@ -177,6 +177,14 @@ class StopAtTarget(Callback):
         Reached when the value is ``>= target`` (mode 'max') or ``<= target`` (mode 'min').
     mode : 'auto', 'min' or 'max'
 
+    Notes
+    -----
+    Training metrics (``loss``, ``accuracy``) are averages over the epoch's batches,
+    measured while the weights were still changing; ``val_*`` metrics are measured
+    after the epoch, at the final weights. To stop when the final weights reach a
+    figure on the training set itself, pass the training set as ``validation_data``
+    and monitor ``val_accuracy``.
+
     Attributes
     ----------
     reached_epoch : int or None

@@ -42,7 +42,16 @@ Inputs = Any  # an array, or a tuple of arrays for a model with several inputs
 
 
 class NonFiniteError(FloatingPointError):
-    """Training diverged: a loss or a parameter became NaN or infinite."""
+    """Training diverged: a loss or a parameter became NaN or infinite.
+
+    Attributes
+    ----------
+    history : History or None
+        The epochs completed before the divergence (set by the training loop),
+        so a caller can still plot the curve up to where it stopped.
+    """
+
+    history: "History | None" = None
 
 
 class NonFiniteLossError(NonFiniteError):
@@ -362,6 +371,9 @@ class Trainer:
                     break
             for callback in self.callbacks:
                 callback.on_train_end(self)
+        except NonFiniteError as exc:
+            exc.history = self.history
+            raise
         finally:
             if bar is not None:
                 bar.close()
