@@ -2,5 +2,6 @@
 
 from .mlp import MLP
 from .perceptron import Perceptron, PerceptronFit
+from .rnn import SequenceModel
 
-__all__ = ["MLP", "Perceptron", "PerceptronFit"]
+__all__ = ["MLP", "Perceptron", "PerceptronFit", "SequenceModel"]
