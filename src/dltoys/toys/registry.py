@@ -16,6 +16,7 @@ from .base import Report, RunContext
 #: Toy name -> module, in the order of the road from one neuron to a Transformer.
 TOY_MODULES: dict[str, str] = {
     "xor": "dltoys.toys.xor",
+    "parity": "dltoys.toys.parity",
 }
 
 
