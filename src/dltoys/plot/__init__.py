@@ -6,8 +6,9 @@ pyplot: figures are ``matplotlib.figure.Figure`` objects saved to PNG, so
 nothing depends on a display or a global backend.
 """
 
+from .bars import bars
 from .boundary import decision_boundary
 from .core import figure, finish
 from .curves import curves
 
-__all__ = ["curves", "decision_boundary", "figure", "finish"]
+__all__ = ["bars", "curves", "decision_boundary", "figure", "finish"]

@@ -17,6 +17,7 @@ from .base import Report, RunContext
 TOY_MODULES: dict[str, str] = {
     "xor": "dltoys.toys.xor",
     "parity": "dltoys.toys.parity",
+    "gradients": "dltoys.toys.gradients",
 }
 
 
