@@ -71,6 +71,15 @@ def test_float32_stays_float32_and_float64_on_request(cell):
     assert_dtype_tree((out64, model64.backward(np.ones_like(out64))), np.float64)
 
 
+def test_conversion_drops_the_carried_state():
+    model = SequenceModel("lstm", 2, 3, 1, rng=0)
+    model(np.zeros((1, 4, 2)))
+    assert model.final_state[0].dtype == np.float32
+    model.double()
+    assert model.final_state is None and model.dtype == np.float64
+    assert_dtype_tree((model(np.zeros((1, 4, 2))), model.final_state), np.float64)
+
+
 @pytest.mark.parametrize("readout", ["last", "all"])
 def test_gradients_accumulate(readout):
     model = SequenceModel("lstm", 2, 3, 2, readout=readout, dtype=np.float64, rng=0)
