@@ -105,3 +105,35 @@ def test_monitor_improvement_rules():
     assert not low.improved(float("nan"), 1.0) and not low.improved(float("nan"), None)
     high = Monitor("accuracy")
     assert high.improved(0.6, 0.5) and not high.improved(0.5, 0.5)
+
+
+def test_clip_grad_norm_bounds_every_step_and_records_the_norms_before_clipping():
+    from dltoys.train import ClipGradNorm
+
+    x, y = xor_data(n=8)
+    model = mlp(dtype=np.float64)
+    before = weights(model)
+    # the unclipped gradient norm of the first (and only) batch, measured by hand
+    model.zero_grad()
+    loss = nn.CrossEntropyLoss()
+    loss(model(x), y)
+    model.backward(loss.backward())
+    expected = float(np.sqrt(sum(np.sum(p.grad**2) for p in model.parameters())))
+    assert expected > 0.01
+
+    clip = ClipGradNorm(0.01)
+    fit(model, loss, SGD(model.parameters(), lr=1.0), x, y, callbacks=[clip], epochs=1, batch_size=None, shuffle=False, progress=False)
+    assert clip.norms == [pytest.approx(expected, rel=1e-12)]
+    after = weights(model)
+    moved = np.sqrt(sum(np.sum((after[key] - before[key]) ** 2) for key in before))
+    # SGD with lr 1 moves by the clipped norm: max_norm * norm / (norm + 1e-6), PyTorch's coefficient
+    assert moved == pytest.approx(0.01 * expected / (expected + 1e-6), rel=1e-9)
+
+
+def test_clip_grad_norm_checks_its_arguments_at_construction():
+    from dltoys.train import ClipGradNorm
+
+    with pytest.raises(ValueError, match=r"max_norm: expected a number in \[0, inf\), received -1"):
+        ClipGradNorm(-1.0)
+    with pytest.raises(ValueError, match="norm_type: expected a number > 0 or inf, received 0"):
+        ClipGradNorm(1.0, norm_type=0)

@@ -6,7 +6,7 @@
   loss stops being finite. Settings live in :class:`TrainConfig`.
 - :func:`evaluate`, :func:`predict`: batched, in eval mode.
 - Callbacks: :class:`EarlyStopping`, :class:`StopAtTarget`, :class:`ModelCheckpoint`,
-  :class:`LearningRateScheduler` (base :class:`Callback`).
+  :class:`LearningRateScheduler`, :class:`ClipGradNorm` (base :class:`Callback`).
 - Metrics: :func:`accuracy`, :func:`binary_accuracy`, :func:`binary_accuracy_logits`, :func:`mse`.
 - Checkpoints: :func:`save`, :func:`load`, :func:`read` (``.npz`` + JSON, no pickle,
   atomic writes; failures raise :class:`CheckpointError`).
@@ -16,7 +16,7 @@
 """
 
 from .allocator import tune_allocator
-from .callbacks import Callback, EarlyStopping, LearningRateScheduler, ModelCheckpoint, Monitor, StopAtTarget
+from .callbacks import Callback, ClipGradNorm, EarlyStopping, LearningRateScheduler, ModelCheckpoint, Monitor, StopAtTarget
 from .checkpoint import Checkpoint, CheckpointError, load, read, save
 from .config import TrainConfig
 from .history import History
@@ -36,6 +36,7 @@ __all__ = [
     "Callback",
     "Checkpoint",
     "CheckpointError",
+    "ClipGradNorm",
     "EarlyStopping",
     "History",
     "LearningRateScheduler",

@@ -23,6 +23,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..optim.clip_grad import clip_grad_norm_
 from ..utils import check_choice, check_float, check_int
 from .checkpoint import save
 
@@ -195,6 +196,34 @@ class StopAtTarget(Callback):
             self.reached_epoch = epoch
             sign = "<=" if self.monitor.mode == "min" else ">="
             trainer.stop(f"target reached: {self.monitor.name} = {value:.6g} {sign} {self.target:g} at epoch {epoch}")
+
+
+class ClipGradNorm(Callback):
+    """Clip the gradients' joint norm before every optimizer step (:func:`dltoys.optim.clip_grad_norm_`).
+
+    Parameters
+    ----------
+    max_norm : float
+        Largest allowed norm of all the model's gradients together, ``>= 0``.
+    norm_type : float or "inf", default 2.0
+
+    Attributes
+    ----------
+    norms : list of float
+        The norm before clipping at every step of the run: spikes are exploding
+        gradients, a steady fall towards zero is a vanishing signal.
+    """
+
+    def __init__(self, max_norm: float, norm_type: float | str = 2.0):
+        self.max_norm = check_float("max_norm", max_norm, low=0.0)
+        self.norm_type = norm_type
+        clip_grad_norm_([], self.max_norm, norm_type)  # checks norm_type now, not at the first step
+
+    def on_train_begin(self, trainer: "Trainer") -> None:
+        self.norms: list[float] = []
+
+    def on_before_step(self, trainer: "Trainer") -> None:
+        self.norms.append(clip_grad_norm_(trainer.model.parameters(), self.max_norm, self.norm_type))
 
 
 class LearningRateScheduler(Callback):
