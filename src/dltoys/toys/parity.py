@@ -127,16 +127,6 @@ def build(name: str, config: Config) -> nn.Module:
     return SequenceModel(cell, 1, config.hidden_size, 1, readout=readout, rng=seed)
 
 
-class ClipGradNorm(train.Callback):
-    """Clip the gradients' joint norm before every optimizer step (Pascanu et al., 2013)."""
-
-    def __init__(self, max_norm: float):
-        self.max_norm = max_norm
-
-    def on_before_step(self, trainer: train.Trainer) -> None:
-        optim.clip_grad_norm_(trainer.model.parameters(), self.max_norm)
-
-
 class Curves(train.Callback):
     """Training and held-out error every ``every`` samples; stops at the target or on memorisation.
 
@@ -204,7 +194,7 @@ def train_one(name: str, n_rows: int, data: dict[str, np.ndarray], config: Confi
     lr = config.recurrent_lr if isinstance(model, SequenceModel) else config.lr
     callbacks: list[train.Callback] = []
     if isinstance(model, SequenceModel) and config.clip > 0:
-        callbacks.append(ClipGradNorm(config.clip))
+        callbacks.append(train.ClipGradNorm(config.clip))
     epochs = max(2, math.ceil(config.sample_budget / n_rows))
     every = max(config.eval_every, math.ceil(epochs * n_rows / 200))  # at most ~200 points per curve
     n_probe = min(n_rows, config.n_val)
