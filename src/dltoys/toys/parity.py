@@ -53,7 +53,7 @@ class Config:
     n_val: int = option(2_000, "validation rows (disjoint) for the curves and for stopping at the target")
     sample_budget: int = option(400_000, "most training samples per model (at least 2 epochs)")
     target: float = option(0.99, "held-out accuracy the recurrent nets must reach (training stops there)")
-    batch_size: int = option(64, "rows per optimizer step")
+    batch_size: int = option(128, "rows per optimizer step")
     lr: float = option(0.003, "Adam learning rate of logistic regression and the MLPs")
     recurrent_lr: float = option(0.03, "Adam learning rate of the RNNs and the LSTM")
     hidden_size: int = option(8, "hidden units of the RNNs and the LSTM")
