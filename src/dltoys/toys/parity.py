@@ -24,9 +24,9 @@ from .base import Report, RunContext, Table, Target, option
 NAME = "parity"
 TITLE = "50-bit parity: why memory matters"
 SHOWS = (
-    "Logistic regression and MLPs see all 50 bits at once and stay at chance on held-out rows (the "
-    "wide MLP memorises its training rows and still guesses on new ones); an RNN and an LSTM reading "
-    "one bit per step learn the running XOR and are ≥ 99% right on rows they never saw, at every size."
+    "Logistic regression, a small and a wide MLP, and an RNN and an LSTM reading one bit per step, on 50-bit "
+    "parity with 10k, 100k and 1M training rows: who generalises to rows never seen in training, how each was "
+    "supervised, and why a fixed-size model cannot."
 )
 
 #: model name -> (label in tables and plots, what it is trained on)
