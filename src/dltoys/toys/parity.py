@@ -279,7 +279,7 @@ def run(config: Config, ctx: RunContext) -> Report:
         targets.append(Target(f"wide MLP, {smallest:,} rows: training accuracy (memorised)", wide["train_accuracy"], 0.95, percent=True))
 
     plots = [ctx.save_figure(plot_grid(results, config), "parity_grid")]
-    notes = _notes(results, config, data_seconds)
+    notes = _notes(results, config, data_seconds, odd_share=float(data["y_test"].mean()))
     return Report(
         toy=NAME, title=TITLE, shows=SHOWS, targets=targets, plots=plots, tables=[table], notes=notes,
         metrics={"results": [dict(r) for r in results.values()], "data_seconds": data_seconds},
@@ -301,13 +301,14 @@ def _wide_mlp_summary(results: dict) -> str:
     return "here: " + "; ".join(parts) + tail + "."
 
 
-def _notes(results: dict, config: Config, data_seconds: float) -> list[str]:
+def _notes(results: dict, config: Config, data_seconds: float, odd_share: float) -> list[str]:
     n = config.n_bits
     notes = [
-        f"Data: {max(config.sizes):,} training rows of {n} random bits (uint8, {max(config.sizes) * n / 1e6:.0f} MB; a "
+        f"Data: {max(config.sizes):,} training rows of {n} random bits (uint8, {max(config.sizes) * n / 1e6:.1f} MB; a "
         f"size of N uses the first N rows), {config.n_test:,} test and {config.n_val:,} validation rows from other "
         "seeds, each excluded from the training rows (and the validation rows from the test rows). The label of a "
-        f"row is the XOR of its {n} bits. Drawn in {data_seconds:.1f} s.",
+        f"row is the XOR of its {n} bits. Drawn in {data_seconds:.1f} s. {odd_share:.1%} of the test rows are odd, so "
+        f"a model that always answers the same scores {odd_share:.1%} or {1 - odd_share:.1%} held out.",
         "Supervision. Logistic regression and the MLPs get each row's label: they see a fixed-size input and have "
         "one label to fit, so per-step targets have no place to go. 'RNN' and 'LSTM' read one bit per step and get "
         "a loss at every step against the running parity of the prefix read so far — the label of the prefix row "
