@@ -309,8 +309,9 @@ def _notes(results: dict, config: Config, data_seconds: float, odd_share: float)
         "seeds, each excluded from the training rows (and the validation rows from the test rows). The label of a "
         f"row is the XOR of its {n} bits. Drawn in {data_seconds:.1f} s. {odd_share:.1%} of the test rows are odd, so "
         f"a model that always answers the same scores {odd_share:.1%} or {1 - odd_share:.1%} held out.",
-        "Supervision. Logistic regression and the MLPs get each row's label: they see a fixed-size input and have "
-        "one label to fit, so per-step targets have no place to go. 'RNN' and 'LSTM' read one bit per step and get "
+        "Supervision. Logistic regression and the MLPs get each row's label: they read the whole row at once, so "
+        "there is no step for a per-step target to attach to (the nearest equivalent, each row's zero-padded "
+        "prefixes as extra rows, is not tried here). 'RNN' and 'LSTM' read one bit per step and get "
         "a loss at every step against the running parity of the prefix read so far — the label of the prefix row "
         f"x[:t+1], computed from the same row, its last step the row's own label. 'RNN, row label only' is the same "
         "RNN trained on the row label alone. Every held-out figure is for whole rows only (the last step).",
