@@ -120,6 +120,11 @@ class SequenceModel(nn.Module):
     def extra_repr(self) -> str:
         return f"cell={self.cell!r}, readout={self.readout!r}"
 
+    def to(self, dtype: Any) -> "SequenceModel":
+        """Convert in place (see :meth:`Module.to`); the carried final state is dropped with the caches."""
+        self.final_state = None
+        return super().to(dtype)
+
     def forward(self, x: Any, hx: Any = None) -> np.ndarray:
         """Read the sequences and apply the head.
 

@@ -6,6 +6,7 @@ pyplot: figures are ``matplotlib.figure.Figure`` objects saved to PNG, so
 nothing depends on a display or a global backend.
 """
 
+from .bars import bars
 from .boundary import decision_boundary
 from .core import figure, finish
 from .curves import curves
@@ -14,6 +15,7 @@ from .legends import figure_legend
 from .matrix import confusion_counts, confusion_matrix
 
 __all__ = [
+    "bars",
     "confusion_counts",
     "confusion_matrix",
     "curves",

@@ -23,6 +23,8 @@ TOY_MODULES: dict[str, str] = {
     "digits": "dltoys.toys.digits",
     "adding": "dltoys.toys.adding",
     "charlm": "dltoys.toys.charlm",
+    "parity": "dltoys.toys.parity",
+    "gradients": "dltoys.toys.gradients",
 }
 
 
