@@ -21,10 +21,10 @@ TOY_MODULES: dict[str, str] = {
     "activations": "dltoys.toys.activations",
     "optimizers": "dltoys.toys.optimizers",
     "digits": "dltoys.toys.digits",
-    "adding": "dltoys.toys.adding",
-    "charlm": "dltoys.toys.charlm",
     "parity": "dltoys.toys.parity",
     "gradients": "dltoys.toys.gradients",
+    "adding": "dltoys.toys.adding",
+    "charlm": "dltoys.toys.charlm",
 }
 
 
