@@ -4,8 +4,10 @@ A toy module (one file in ``dltoys/toys/``) defines:
 
 - ``NAME`` and ``TITLE``: the CLI name and a one-line title;
 - ``SHOWS``: one or two sentences on what the toy demonstrates;
-- ``Config``: a frozen dataclass whose fields are declared with :func:`option`
-  (default + help text); the CLI type-checks overrides against it;
+- ``Config``: a frozen dataclass subclassing :class:`ToyConfig`, whose fields are
+  declared with :func:`option` (default, help text and the allowed range); the CLI
+  type-checks overrides against it and :class:`ToyConfig` checks every range, so a
+  toy's own ``validate()`` holds only what relates several fields;
 - ``QUICK``: overrides for the quick mode the tour runs (a dict);
 - ``run(config, ctx) -> Report``: trains, plots into ``ctx.run_dir`` and returns
   the figures it reached against the targets it states.
@@ -16,18 +18,89 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from ..utils import check_float, check_int
 
-def option(default: Any, help: str) -> Any:
-    """A config field with its default and a help line (shown by ``dltoys run TOY --help``)."""
+
+def option(
+    default: Any,
+    help: str,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    above: float | None = None,
+    below: float | None = None,
+) -> Any:
+    """A config field: its default, a help line (``dltoys run TOY --help``) and its range.
+
+    ``min``/``max`` are inclusive bounds, ``above``/``below`` exclusive ones; for a
+    tuple field they apply to every entry (and the tuple must not be empty).
+    :class:`ToyConfig` checks them when the config is built, with errors that name
+    the option, the value and the allowed range.
+    """
     if isinstance(default, (list, dict, set)):
         raise TypeError("option: use a tuple for a sequence default (configs are frozen)")
-    return field(default=default, metadata={"help": help})
+    if min is not None and above is not None or max is not None and below is not None:
+        raise TypeError("option: give min or above, max or below, not both")
+    bounds = {"min": min, "max": max, "above": above, "below": below}
+    return field(default=default, metadata={"help": help, "bounds": bounds})
+
+
+def _check_value(name: str, value: Any, bounds: dict[str, Any]) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    low = bounds["min"] if bounds["min"] is not None else bounds["above"]
+    high = bounds["max"] if bounds["max"] is not None else bounds["below"]
+    if isinstance(value, int) and bounds["above"] is None and bounds["below"] is None and high is None:
+        check_int(name, value, minimum=low)
+    elif low is not None or high is not None:
+        check_float(name, value, low=low, high=high,
+                    low_inclusive=bounds["above"] is None, high_inclusive=bounds["below"] is None)
+
+
+def _check_type(name: str, value: Any, tp: Any) -> None:
+    """Ints where the field says int (a float 2.5 is not 2), numbers where it says float."""
+    origin = typing.get_origin(tp)
+    if origin is tuple and isinstance(value, tuple):
+        inner = typing.get_args(tp)[0]
+        for index, item in enumerate(value):
+            _check_type(f"{name}[{index}]", item, inner)
+        return
+    if tp is int and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
+        raise TypeError(f"{name}: expected an integer, received {value!r}")
+    if tp is float and (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))):
+        raise TypeError(f"{name}: expected a number, received {value!r}")
+
+
+@dataclass(frozen=True)
+class ToyConfig:
+    """Base of every toy's ``Config``: checks each field's range (from :func:`option`), then ``validate()``."""
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            _check_type(spec.name, value, hints.get(spec.name))
+            bounds = spec.metadata.get("bounds")
+            if bounds is None or value is None:
+                continue
+            if isinstance(value, tuple):
+                if not value:
+                    raise ValueError(f"{spec.name}: expected one or more values, received an empty list")
+                for index, item in enumerate(value):
+                    _check_value(f"{spec.name}[{index}]", item, bounds)
+            else:
+                _check_value(spec.name, value, bounds)
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks that relate several fields (override); ranges are checked already."""
 
 
 @dataclass(frozen=True)
