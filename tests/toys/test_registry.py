@@ -87,3 +87,15 @@ def test_targets_pass_and_fail_in_both_directions():
     assert not Target("mse", float("nan"), 0.01, at_least=False).passed
     report = Report("t", "T", "shows", targets=[Target("a", 1.0, 0.5), Target("b", 0.1, 0.5)])
     assert not report.passed and report.to_dict()["passed"] is False
+
+
+def test_markdown_tables_escape_pipes_inside_cells():
+    from dltoys.toys.base import Table
+
+    report = Report("t", "T", "shows", targets=[Target("|accuracy - 50%|", 0.01, 0.03, at_least=False)],
+                    tables=[Table("x", ["|a|", "b"], [["|1|", 2.0]])])
+    for line in report.to_markdown().splitlines():
+        if line.startswith("| "):
+            # every unescaped pipe is a column border: 5 for the targets table, 3 for the 2-column table
+            borders = line.replace("\\|", "").count("|")
+            assert borders in (3, 5), line

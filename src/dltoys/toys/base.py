@@ -135,6 +135,11 @@ class Target:
         return ("≥ " if self.at_least else "≤ ") + self._fmt(self.goal)
 
 
+def md_row(cells: Sequence[Any]) -> str:
+    """One Markdown table row; a ``|`` inside a cell (``|x - 50%|``) is escaped so the table holds."""
+    return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+
 @dataclass
 class Table:
     """A results table: ``rows`` of cells under ``headers``."""
@@ -149,10 +154,10 @@ class Table:
                 return f"{x:.4g}"
             return str(x)
 
-        lines = [f"**{self.title}**", "", "| " + " | ".join(self.headers) + " |"]
+        lines = [f"**{self.title}**", "", md_row(self.headers)]
         lines.append("|" + "|".join("---" for _ in self.headers) + "|")
         for row in self.rows:
-            lines.append("| " + " | ".join(cell(x) for x in row) + " |")
+            lines.append(md_row([cell(x) for x in row]))
         return "\n".join(lines)
 
 
@@ -199,7 +204,7 @@ class Report:
         if self.targets:
             lines += ["| figure | reached | target | |", "|---|---|---|---|"]
             for t in self.targets:
-                lines.append(f"| {t.name} | {t.value_text} | {t.goal_text} | {'pass' if t.passed else 'FAIL'} |")
+                lines.append(md_row([t.name, t.value_text, t.goal_text, "pass" if t.passed else "FAIL"]))
             lines.append("")
         for table in self.tables:
             lines += [table.to_markdown(), ""]

@@ -11,7 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import __version__
-from .base import Report
+from .base import Report, md_row
 
 
 def summary_rows(reports: Sequence[Report]) -> list[list[str]]:
@@ -60,9 +60,9 @@ def _environment() -> str:
 
 
 def write_markdown(reports: Sequence[Report], out_dir: Path, title: str) -> Path:
-    lines = [f"# {title}", "", _environment(), "", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines = [f"# {title}", "", _environment(), "", md_row(HEADERS), "|" + "---|" * len(HEADERS)]
     for row in summary_rows(reports):
-        lines.append("| " + " | ".join(row) + " |")
+        lines.append(md_row(row))
     lines.append("")
     for report in reports:
         prefix = f"{Path(report.run_dir).name}/" if report.run_dir else ""
