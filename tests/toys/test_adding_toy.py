@@ -36,7 +36,9 @@ def test_cells_are_parsed_and_checked():
     assert parse_overrides(toy.Config, ["--cells", "lstm,gru"]) == {"cells": ("lstm", "gru")}
     with pytest.raises(ConfigError, match="--cells expects a comma-separated list"):
         parse_overrides(toy.Config, ["--cells", "lstm,transformer"])
-    with pytest.raises(ConfigError, match="cells must name each of rnn, lstm, gru at most once"):
+    with pytest.raises(ConfigError, match="adding: cells: expected each of rnn, lstm, gru at most once"):
         make_config(toy, {"cells": ("gru", "gru")})
-    with pytest.raises(ConfigError, match="seq_len must be >= 2, received 1"):
+    with pytest.raises(ConfigError, match=r"adding: cells\[1\]: expected one of 'rnn', 'lstm', 'gru', received 'transformer'"):
+        make_config(toy, {"cells": ("lstm", "transformer")})  # a Config built in Python, past the CLI's parsing
+    with pytest.raises(ConfigError, match="adding: seq_len: expected an integer >= 2, received 1"):
         make_config(toy, {"seq_len": 1})

@@ -50,7 +50,14 @@ def test_the_cases_change_only_what_they_say():
     np.testing.assert_allclose(np.linalg.svd(large.rnn.weight_hh_l0.data, compute_uv=False), 3.0, rtol=1e-12)
 
 
-@pytest.mark.parametrize("overrides, message", [({"seq_len": 1}, "seq_len"), ({"scale": 0.0}, "scale"), ({"clip": 0.0}, "clip")])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"seq_len": 1}, "gradients: seq_len: expected an integer >= 2, received 1"),
+        ({"scale": 0.0}, r"gradients: scale: expected a number in \(0, inf\), received 0"),
+        ({"clip": 0.0}, r"gradients: clip: expected a number in \(0, inf\), received 0"),
+    ],
+)
 def test_bad_configs_are_rejected(overrides, message):
     with pytest.raises(ConfigError, match=message):
         make_config(get_toy("gradients"), overrides)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dltoys.toys.registry import get_toy, make_config, run_toy
+import pytest
+
+from dltoys.toys.registry import ConfigError, get_toy, make_config, run_toy
 
 
 def test_quick_mode_reaches_its_targets_and_shows_three_regimes(tmp_path):
@@ -31,3 +33,12 @@ def test_a_rate_that_overflows_is_drawn_up_to_where_it_stopped(tmp_path):
     assert sweep[0.3]["stopped"] is None and len(sweep[0.3]["losses"]) == 20
     assert any(note.startswith("Stopped early: lr=1e+37: loss not finite at epoch 2") for note in report.notes)
     assert (tmp_path / "logistic_lr_sweep.png").is_file()
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"shown_lrs": (0.003, 0.5)}, {"shown_lrs": (0.001, 0.003, 0.01, 0.03, 0.1)}, {"sweep_lrs": (0.1, 1.0)}],
+)
+def test_shown_rates_must_be_at_most_four_of_the_sweep(overrides):
+    with pytest.raises(ConfigError, match=r"^logistic: shown_lrs: expected 1 to 4 of the sweep_lrs \("):
+        make_config(get_toy("logistic"), overrides)

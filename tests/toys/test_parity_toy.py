@@ -79,11 +79,12 @@ def test_full_row_accuracy_reads_the_last_step_of_per_step_outputs():
 @pytest.mark.parametrize(
     "overrides, message",
     [
-        ({"models": ("rnn", "gpt")}, "models must be among"),
-        ({"sizes": ()}, "sizes must be"),
-        ({"target": 0.4}, "target must be in"),
-        ({"clip": -1.0}, "clip must be >= 0"),
-        ({"hidden_size": 0}, "hidden_size must be >= 1"),
+        ({"models": ("rnn", "gpt")}, r"parity: models\[1\]: expected one of 'logistic', .*'lstm', received 'gpt'"),
+        ({"sizes": ()}, "parity: sizes: expected one or more values, received an empty list"),
+        ({"sizes": (100, 0)}, r"parity: sizes\[1\]: expected an integer >= 1, received 0"),
+        ({"target": 0.4}, r"parity: target: expected a number in \(0.5, 1\], received 0.4"),
+        ({"clip": -1.0}, r"parity: clip: expected a number in \[0, inf\), received -1"),
+        ({"hidden_size": 0}, "parity: hidden_size: expected an integer >= 1, received 0"),
     ],
 )
 def test_bad_configs_are_rejected_by_name(overrides, message):

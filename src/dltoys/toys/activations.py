@@ -10,9 +10,7 @@ import numpy as np
 from .. import nn, optim, plot, train
 from ..data import make_circles, make_moons, train_val_test_split
 from ..models import MLP
-from ..utils import check_float, check_int
-from .base import Report, RunContext, Table, Target, option
-from .checks import check_widths
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "activations"
 TITLE = "Activations: sigmoid, tanh, ReLU, LeakyReLU and linear in one deep MLP"
@@ -31,29 +29,20 @@ MUST_LEARN = ("tanh", "relu", "leaky_relu")
 
 
 @dataclass(frozen=True)
-class Config:
-    n_samples: int = option(1000, "points per data set (60% train, 20% validation, 20% test)")
-    moons_noise: float = option(0.2, "standard deviation of the noise on the moons")
-    circles_noise: float = option(0.1, "standard deviation of the noise on the circles")
-    circles_factor: float = option(0.5, "radius of the inner circle relative to the outer one")
-    hidden_sizes: tuple[int, ...] = option((32, 32, 32), "widths of the hidden layers")
-    lr: float = option(0.05, "SGD learning rate (the same for every activation)")
-    momentum: float = option(0.9, "SGD momentum")
-    batch_size: int = option(32, "minibatch size")
-    epochs: int = option(400, "passes over the training set")
-    nonlinear_target: float = option(0.95, "held-out accuracy tanh, ReLU and LeakyReLU must reach on both data sets")
-    seed: int = option(0, "seed of the data, the split, the initial weights and the shuffles")
-
-    def __post_init__(self):
-        check_int("n_samples", self.n_samples, minimum=50)  # the test set is a fifth of it
-        check_widths(self.hidden_sizes)
-        for name in ("moons_noise", "circles_noise", "lr"):
-            check_float(name, getattr(self, name), low=0.0)
-        check_float("momentum", self.momentum, low=0.0, high=1.0)
-        check_float("circles_factor", self.circles_factor, low=0.0, high=1.0, high_inclusive=False)
-        check_int("batch_size", self.batch_size, minimum=1)
-        check_int("epochs", self.epochs, minimum=1)
-        check_float("nonlinear_target", self.nonlinear_target, low=0.0, high=1.0, low_inclusive=False)
+class Config(ToyConfig):
+    # The test set is a fifth of the points: ten of them at least.
+    n_samples: int = option(1000, "points per data set (60% train, 20% validation, 20% test)", min=50)
+    moons_noise: float = option(0.2, "standard deviation of the noise on the moons", min=0)
+    circles_noise: float = option(0.1, "standard deviation of the noise on the circles", min=0)
+    circles_factor: float = option(0.5, "radius of the inner circle relative to the outer one", min=0, below=1)
+    hidden_sizes: tuple[int, ...] = option((32, 32, 32), "widths of the hidden layers", min=1)
+    lr: float = option(0.05, "SGD learning rate (the same for every activation)", above=0)
+    momentum: float = option(0.9, "SGD momentum", min=0, max=1)
+    batch_size: int = option(32, "minibatch size", min=1)
+    epochs: int = option(400, "passes over the training set", min=1)
+    nonlinear_target: float = option(
+        0.95, "held-out accuracy tanh, ReLU and LeakyReLU must reach on both data sets", above=0, max=1)
+    seed: int = option(0, "seed of the data, the split, the initial weights and the shuffles", min=0)
 
 
 QUICK: dict = {"epochs": 100}

@@ -11,7 +11,8 @@ import numpy as np
 from .. import nn, optim, plot, train
 from ..data import ADDING_BASELINE_MSE, make_adding
 from ..models import SequenceModel
-from .base import Report, RunContext, Table, Target, option
+from ..utils import check_choice
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "adding"
 TITLE = "The adding problem: memory across 100 steps"
@@ -27,33 +28,27 @@ CELL_NAMES = {"rnn": "tanh RNN", "lstm": "LSTM", "gru": "GRU"}
 
 
 @dataclass(frozen=True)
-class Config:
-    seq_len: int = option(100, "sequence length T; the marked numbers sit one in each half")
+class Config(ToyConfig):
+    seq_len: int = option(100, "sequence length T; the marked numbers sit one in each half", min=2)
     cells: tuple[Literal["rnn", "lstm", "gru"], ...] = option(("rnn", "lstm", "gru"), "recurrent cells to compare")
-    hidden_size: int = option(32, "hidden units of every cell")
-    batch_size: int = option(64, "sequences per step (fresh ones every step)")
-    lr: float = option(0.01, "Adam learning rate")
-    clip: float = option(1.0, "largest gradient norm per step")
-    max_steps: int = option(4000, "training steps per cell at most")
-    eval_every: int = option(50, "steps between two validation measurements")
-    stop_below: float = option(0.001, "stop a cell once its validation MSE is at most this (0: never stop early)")
-    n_val: int = option(1000, "validation sequences (the curves, early stopping)")
-    n_test: int = option(10000, "test sequences (the final figures)")
-    seed: int = option(0, "seed of the weights and of the data")
+    hidden_size: int = option(32, "hidden units of every cell", min=1)
+    batch_size: int = option(64, "sequences per step (fresh ones every step)", min=1)
+    lr: float = option(0.01, "Adam learning rate", above=0)
+    clip: float = option(1.0, "largest gradient norm per step", above=0)
+    max_steps: int = option(4000, "training steps per cell at most", min=1)
+    eval_every: int = option(50, "steps between two validation measurements", min=1)
+    stop_below: float = option(0.001, "stop a cell once its validation MSE is at most this (0: never stop early)", min=0)
+    n_val: int = option(1000, "validation sequences (the curves, early stopping)", min=1)
+    n_test: int = option(10000, "test sequences (the final figures)", min=1)
+    seed: int = option(0, "seed of the weights and of the data", min=0)
 
-    def __post_init__(self):
-        for name, minimum in (("seq_len", 2), ("hidden_size", 1), ("batch_size", 1), ("max_steps", 1),
-                              ("eval_every", 1), ("n_val", 1), ("n_test", 1), ("seed", 0)):
-            if getattr(self, name) < minimum:
-                raise ValueError(f"{name} must be >= {minimum}, received {getattr(self, name)}")
-        if not self.cells or len(set(self.cells)) != len(self.cells):
-            raise ValueError(f"cells must name each of rnn, lstm, gru at most once, received {self.cells}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be > 0, received {self.lr}")
-        if not self.clip > 0:
-            raise ValueError(f"clip must be > 0, received {self.clip}")
-        if not self.stop_below >= 0:
-            raise ValueError(f"stop_below must be >= 0, received {self.stop_below}")
+    def validate(self) -> None:
+        # The CLI checks the Literal; a Config built in Python is checked here.
+        for index, cell in enumerate(self.cells):
+            check_choice(f"cells[{index}]", cell, tuple(CELL_NAMES))
+        # Each cell once: the plots key their curves by the cell's name.
+        if len(set(self.cells)) != len(self.cells):
+            raise ValueError(f"cells: expected each of rnn, lstm, gru at most once, received {self.cells}")
 
 
 QUICK: dict = {"max_steps": 2000, "stop_below": 0.005, "n_test": 2000}

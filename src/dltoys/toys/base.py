@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import numbers
 import time
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,16 +54,25 @@ def option(
     return field(default=default, metadata={"help": help, "bounds": bounds})
 
 
-def _check_value(name: str, value: Any, bounds: dict[str, Any]) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _check_value(name: str, value: Any, bounds: dict[str, Any], integral: bool) -> None:
+    """``integral``: the field is declared int, so a lower bound alone reads "an integer >= low"."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return
     low = bounds["min"] if bounds["min"] is not None else bounds["above"]
     high = bounds["max"] if bounds["max"] is not None else bounds["below"]
-    if isinstance(value, int) and bounds["above"] is None and bounds["below"] is None and high is None:
+    if integral and bounds["above"] is None and high is None:
         check_int(name, value, minimum=low)
     elif low is not None or high is not None:
         check_float(name, value, low=low, high=high,
                     low_inclusive=bounds["above"] is None, high_inclusive=bounds["below"] is None)
+
+
+def _scalar_type(tp: Any) -> Any:
+    """The type of one value of a field: a tuple's entries, an Optional's non-None type."""
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if typing.get_origin(tp) in (tuple, typing.Union, types.UnionType) and len(args) >= 1:
+        return args[0]
+    return tp
 
 
 def _check_type(name: str, value: Any, tp: Any) -> None:
@@ -90,13 +101,14 @@ class ToyConfig:
             bounds = spec.metadata.get("bounds")
             if bounds is None or value is None:
                 continue
+            integral = _scalar_type(hints.get(spec.name)) is int
             if isinstance(value, tuple):
                 if not value:
                     raise ValueError(f"{spec.name}: expected one or more values, received an empty list")
                 for index, item in enumerate(value):
-                    _check_value(f"{spec.name}[{index}]", item, bounds)
+                    _check_value(f"{spec.name}[{index}]", item, bounds, integral)
             else:
-                _check_value(spec.name, value, bounds)
+                _check_value(spec.name, value, bounds, integral)
         self.validate()
 
     def validate(self) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 from .. import nn, optim, plot, train
 from ..data import CharVocab, lm_windows, python_source_text, read_text_file, split_text
 from ..models import CharLM, stream_chunks
-from .base import Report, RunContext, Table, Target, option
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 from .registry import ConfigError
 
 NAME = "charlm"
@@ -29,39 +29,26 @@ _SHOWN_CHARS = 240
 
 
 @dataclass(frozen=True)
-class Config:
+class Config(ToyConfig):
     text: Optional[str] = option(None, "a UTF-8 text file to learn; default: the standard library's .py files")
-    max_chars: int = option(1_000_000, "characters of text to use (the first ones)")
-    val_fraction: float = option(0.1, "share of the text, at its end, held out for bits per character")
-    embedding_dim: int = option(32, "length of each character's vector")
-    hidden_size: int = option(256, "LSTM state size")
-    num_layers: int = option(1, "stacked LSTM layers")
-    seq_len: int = option(64, "characters per chunk: backpropagation stops at chunk boundaries")
-    n_streams: int = option(32, "parallel streams of the text (the batch size)")
+    max_chars: int = option(1_000_000, "characters of text to use (the first ones)", min=2)
+    val_fraction: float = option(0.1, "share of the text, at its end, held out for bits per character", above=0, below=1)
+    embedding_dim: int = option(32, "length of each character's vector", min=1)
+    hidden_size: int = option(256, "LSTM state size", min=1)
+    num_layers: int = option(1, "stacked LSTM layers", min=1)
+    seq_len: int = option(64, "characters per chunk: backpropagation stops at chunk boundaries", min=1)
+    n_streams: int = option(32, "parallel streams of the text (the batch size)", min=1)
     stateful: bool = option(True, "carry the LSTM state from chunk to chunk (false: independent shuffled windows)")
-    lr: float = option(3e-3, "Adam learning rate")
-    clip: float = option(1.0, "largest gradient norm per step")
-    epochs: int = option(6, "passes over the training text")
-    temperatures: tuple[float, ...] = option((0.5, 0.8, 1.0), "sampling temperatures (0 = greedy)")
-    sample_chars: int = option(400, "characters to sample at each temperature")
+    lr: float = option(3e-3, "Adam learning rate", above=0)
+    clip: float = option(1.0, "largest gradient norm per step", above=0)
+    epochs: int = option(6, "passes over the training text", min=1)
+    temperatures: tuple[float, ...] = option((0.5, 0.8, 1.0), "sampling temperatures (0 = greedy)", min=0)
+    sample_chars: int = option(400, "characters to sample at each temperature", min=0)
     prompt: str = option("", "text the samples continue; default: the first 20 characters of the held-out text")
-    seed: int = option(0, "seed of the initial weights and of the shuffles")
-    sample_seed: int = option(0, "seed of the samples (one generator per temperature, each from this seed)")
+    seed: int = option(0, "seed of the initial weights and of the shuffles", min=0)
+    sample_seed: int = option(0, "seed of the samples (one generator per temperature, each from this seed)", min=0)
 
-    def __post_init__(self):
-        for name, minimum in (("max_chars", 2), ("embedding_dim", 1), ("hidden_size", 1), ("num_layers", 1),
-                              ("seq_len", 1), ("n_streams", 1), ("epochs", 1), ("sample_chars", 0), ("seed", 0),
-                              ("sample_seed", 0)):
-            if getattr(self, name) < minimum:
-                raise ValueError(f"{name} must be >= {minimum}, received {getattr(self, name)}")
-        if not 0 < self.val_fraction < 1:
-            raise ValueError(f"val_fraction must be in (0, 1), received {self.val_fraction}")
-        if not (self.lr > 0 and math.isfinite(self.lr)):
-            raise ValueError(f"lr must be a positive number, received {self.lr}")
-        if not self.clip > 0:
-            raise ValueError(f"clip must be > 0, received {self.clip}")
-        if not self.temperatures or any(not (t >= 0 and math.isfinite(t)) for t in self.temperatures):
-            raise ValueError(f"temperatures must be one or more numbers >= 0, received {self.temperatures}")
+    def validate(self) -> None:
         if self.text is not None:
             # Read the file now, so that a bad --text is a clear error before any work.
             self.check_length(_read_user_text(self.text)[: self.max_chars], self.text)

@@ -13,9 +13,7 @@ import numpy as np
 from .. import nn, optim, plot, train
 from ..data import load_digits, train_val_test_split
 from ..models import MLP
-from ..utils import check_float, check_int
-from .base import Report, RunContext, Table, Target, option
-from .checks import check_widths
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "digits"
 TITLE = "Digits: a 64-128-10 MLP on the 8x8 handwritten digits"
@@ -27,25 +25,16 @@ SHOWS = (
 
 
 @dataclass(frozen=True)
-class Config:
-    hidden_sizes: tuple[int, ...] = option((128,), "widths of the hidden ReLU layers")
-    dropout: float = option(0.2, "dropout after each hidden layer")
-    lr: float = option(0.003, "AdamW learning rate")
-    weight_decay: float = option(0.01, "AdamW decoupled weight decay")
-    batch_size: int = option(32, "minibatch size")
-    epochs: int = option(60, "passes over the training set")
-    test_target: float = option(0.97, "test accuracy the MLP must reach")
+class Config(ToyConfig):
+    hidden_sizes: tuple[int, ...] = option((128,), "widths of the hidden ReLU layers", min=1)
+    dropout: float = option(0.2, "dropout after each hidden layer", min=0, below=1)
+    lr: float = option(0.003, "AdamW learning rate", above=0)
+    weight_decay: float = option(0.01, "AdamW decoupled weight decay", min=0)
+    batch_size: int = option(32, "minibatch size", min=1)
+    epochs: int = option(60, "passes over the training set", min=1)
+    test_target: float = option(0.97, "test accuracy the MLP must reach", above=0, max=1)
     references: bool = option(True, "also train scikit-learn's MLPClassifier and LogisticRegression on the same split")
-    seed: int = option(0, "seed of the split, the initial weights, dropout and the shuffles")
-
-    def __post_init__(self):
-        check_widths(self.hidden_sizes)
-        check_float("dropout", self.dropout, low=0.0, high=1.0, high_inclusive=False)
-        check_float("lr", self.lr, low=0.0, low_inclusive=False)
-        check_float("weight_decay", self.weight_decay, low=0.0)
-        check_int("batch_size", self.batch_size, minimum=1)
-        check_int("epochs", self.epochs, minimum=1)
-        check_float("test_target", self.test_target, low=0.0, high=1.0, low_inclusive=False)
+    seed: int = option(0, "seed of the split, the initial weights, dropout and the shuffles", min=0)
 
 
 QUICK: dict = {"epochs": 30}

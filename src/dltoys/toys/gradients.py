@@ -15,7 +15,7 @@ import numpy as np
 from .. import nn, optim, plot
 from ..models import SequenceModel
 from ..utils import as_rng
-from .base import Report, RunContext, Target, option
+from .base import Report, RunContext, Target, ToyConfig, option
 
 NAME = "gradients"
 TITLE = "Vanishing and exploding gradients through time: RNN vs LSTM"
@@ -35,23 +35,13 @@ CASES = {
 
 
 @dataclass(frozen=True)
-class Config:
-    seq_len: int = option(50, "length of the random bit sequence")
-    hidden_size: int = option(32, "hidden units of every model")
+class Config(ToyConfig):
+    seq_len: int = option(50, "length of the random bit sequence", min=2)
+    hidden_size: int = option(32, "hidden units of every model", min=1)
     forget_bias: float = option(3.0, "added to the LSTM's forget-gate bias in the 'open' case")
-    scale: float = option(3.0, "spectral radius of the exploding RNN's recurrent weights (scale x orthogonal)")
-    clip: float = option(1.0, "max_norm of clip_grad_norm_ on the exploding case")
-    seed: int = option(0, "seed of the sequence and of every model's weights")
-
-    def __post_init__(self):
-        if self.seq_len < 2:
-            raise ValueError(f"seq_len must be >= 2, received {self.seq_len}")
-        if self.hidden_size < 1:
-            raise ValueError(f"hidden_size must be >= 1, received {self.hidden_size}")
-        if not self.scale > 0:
-            raise ValueError(f"scale must be > 0, received {self.scale}")
-        if not self.clip > 0:
-            raise ValueError(f"clip must be > 0, received {self.clip}")
+    scale: float = option(3.0, "spectral radius of the exploding RNN's recurrent weights (scale x orthogonal)", above=0)
+    clip: float = option(1.0, "max_norm of clip_grad_norm_ on the exploding case", above=0)
+    seed: int = option(0, "seed of the sequence and of every model's weights", min=0)
 
 
 QUICK: dict = {}

@@ -11,7 +11,7 @@ from ..data import make_blobs, parity_truth_table
 from ..models import LogisticRegression
 from ..nn.functional import sigmoid
 from ..train import NonFiniteLossError, NonFiniteParameterError
-from .base import Report, RunContext, Table, Target, option
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "logistic"
 TITLE = "Logistic regression by gradient descent"
@@ -28,32 +28,24 @@ SETTLED = 1.02
 
 
 @dataclass(frozen=True)
-class Config:
-    n_train: int = option(200, "training points, half in each blob")
-    n_test: int = option(1000, "held-out points from the same blobs")
-    noise: float = option(0.8, "standard deviation of the separable blobs (centres (-2, -2) and (2, 2))")
-    lr: float = option(1.0, "learning rate of full-batch gradient descent on the blobs and on XOR")
-    epochs: int = option(200, "full-batch epochs on the blobs and on XOR")
-    sweep_noise: float = option(2.0, "standard deviation of the overlapping blobs of the learning-rate sweep")
+class Config(ToyConfig):
+    n_train: int = option(200, "training points, half in each blob", min=1)
+    n_test: int = option(1000, "held-out points from the same blobs", min=1)
+    noise: float = option(0.8, "standard deviation of the separable blobs (centres (-2, -2) and (2, 2))", min=0)
+    lr: float = option(1.0, "learning rate of full-batch gradient descent on the blobs and on XOR", above=0)
+    epochs: int = option(200, "full-batch epochs on the blobs and on XOR", min=1)
+    sweep_noise: float = option(2.0, "standard deviation of the overlapping blobs of the learning-rate sweep", min=0)
     sweep_lrs: tuple[float, ...] = option(
-        (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0), "learning rates of the sweep")
+        (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 300.0, 1000.0), "learning rates of the sweep",
+        above=0)
     shown_lrs: tuple[float, ...] = option((0.003, 3.0, 30.0), "rates of the sweep drawn as loss curves (1 to 4)")
-    sweep_epochs: int = option(200, "full-batch epochs per rate of the sweep")
-    seed: int = option(0, "seed of the data")
+    sweep_epochs: int = option(200, "full-batch epochs per rate of the sweep", min=1)
+    seed: int = option(0, "seed of the data", min=0)
 
-    def __post_init__(self):
-        for name in ("n_train", "n_test", "epochs", "sweep_epochs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, received {getattr(self, name)}")
-        for name in ("noise", "sweep_noise"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, received {getattr(self, name)}")
-        if not all(lr > 0 for lr in (self.lr, *self.sweep_lrs)):
-            raise ValueError(f"learning rates must be > 0, received lr={self.lr}, sweep_lrs={self.sweep_lrs}")
-        if not 1 <= len(self.shown_lrs) <= 4 or not set(self.shown_lrs) <= set(self.sweep_lrs):
-            raise ValueError(f"shown_lrs must be 1 to 4 of sweep_lrs {self.sweep_lrs}, received {self.shown_lrs}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be >= 0, received {self.seed}")
+    def validate(self) -> None:
+        # Up to four curves keep the loss plot readable; each must be a rate the sweep ran.
+        if len(self.shown_lrs) > 4 or not set(self.shown_lrs) <= set(self.sweep_lrs):
+            raise ValueError(f"shown_lrs: expected 1 to 4 of the sweep_lrs {self.sweep_lrs}, received {self.shown_lrs}")
 
 
 QUICK: dict = {}

@@ -10,9 +10,7 @@ import numpy as np
 from .. import nn, optim, plot, train
 from ..data import make_spirals, train_val_test_split
 from ..models import MLP
-from ..utils import check_float, check_int
-from .base import Report, RunContext, Table, Target, option
-from .checks import check_widths
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "optimizers"
 TITLE = "Optimizers: random search to Adam on 3-class spirals"
@@ -48,22 +46,15 @@ CONTENDERS = (
 
 
 @dataclass(frozen=True)
-class Config:
-    n_samples: int = option(900, "spiral points, 3 classes (60% train, 20% validation, 20% test)")
-    noise: float = option(0.2, "standard deviation of the angle noise of the spirals (radians)")
-    hidden_sizes: tuple[int, ...] = option((64, 64), "widths of the hidden ReLU layers")
-    epochs: int = option(100, "passes over the training set: the budget every optimizer gets")
-    batch_size: int = option(32, "minibatch size (one optimizer step per minibatch)")
-    adam_target: float = option(0.90, "held-out accuracy Adam must reach")
-    seed: int = option(0, "seed of the data, the split, the initial weights, the shuffles and the searches")
-
-    def __post_init__(self):
-        check_int("n_samples", self.n_samples, minimum=30)  # ten points per class
-        check_float("noise", self.noise, low=0.0)
-        check_widths(self.hidden_sizes)
-        check_int("epochs", self.epochs, minimum=1)
-        check_int("batch_size", self.batch_size, minimum=1)
-        check_float("adam_target", self.adam_target, low=0.0, high=1.0, low_inclusive=False)
+class Config(ToyConfig):
+    # Ten points per class at least.
+    n_samples: int = option(900, "spiral points, 3 classes (60% train, 20% validation, 20% test)", min=30)
+    noise: float = option(0.2, "standard deviation of the angle noise of the spirals (radians)", min=0)
+    hidden_sizes: tuple[int, ...] = option((64, 64), "widths of the hidden ReLU layers", min=1)
+    epochs: int = option(100, "passes over the training set: the budget every optimizer gets", min=1)
+    batch_size: int = option(32, "minibatch size (one optimizer step per minibatch)", min=1)
+    adam_target: float = option(0.90, "held-out accuracy Adam must reach", above=0, max=1)
+    seed: int = option(0, "seed of the data, the split, the initial weights, the shuffles and the searches", min=0)
 
 
 QUICK: dict = {"epochs": 40}

@@ -19,7 +19,8 @@ import numpy as np
 from .. import nn, optim, plot, train
 from ..data import as_sequences, make_parity
 from ..models import MLP, SequenceModel
-from .base import Report, RunContext, Table, Target, option
+from ..utils import check_choice
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "parity"
 TITLE = "50-bit parity: why memory matters"
@@ -45,41 +46,29 @@ MEMORISED = 0.99
 
 
 @dataclass(frozen=True)
-class Config:
-    n_bits: int = option(50, "bits per row (the sequence length of the recurrent nets)")
-    sizes: tuple[int, ...] = option((10_000, 100_000, 1_000_000), "training rows, one column of the grid each")
+class Config(ToyConfig):
+    n_bits: int = option(50, "bits per row (the sequence length of the recurrent nets)", min=2)
+    sizes: tuple[int, ...] = option((10_000, 100_000, 1_000_000), "training rows, one column of the grid each", min=1)
     models: tuple[str, ...] = option(tuple(MODELS), "models to train, rows of the grid: " + ", ".join(MODELS))
-    n_test: int = option(10_000, "held-out rows for the table, disjoint from every training row")
-    n_val: int = option(2_000, "validation rows (disjoint) for the curves and for stopping at the target")
-    sample_budget: int = option(400_000, "most training samples per model (at least 2 epochs)")
-    target: float = option(0.99, "held-out accuracy the recurrent nets must reach (training stops there)")
-    batch_size: int = option(128, "rows per optimizer step")
-    lr: float = option(0.003, "Adam learning rate of logistic regression and the MLPs")
-    recurrent_lr: float = option(0.03, "Adam learning rate of the RNNs and the LSTM")
-    hidden_size: int = option(8, "hidden units of the RNNs and the LSTM")
-    wide: int = option(256, "width of both hidden layers of the wide MLP")
-    clip: float = option(1.0, "gradient-norm clipping of the recurrent nets (0: none)")
-    eval_every: int = option(1_000, "training samples between two points of the held-out curve (at most ~200 points)")
-    seed: int = option(0, "seed of the data (train: seed, test: seed+1, validation: seed+2) and of the models")
+    n_test: int = option(10_000, "held-out rows for the table, disjoint from every training row", min=1)
+    n_val: int = option(2_000, "validation rows (disjoint) for the curves and for stopping at the target", min=1)
+    sample_budget: int = option(400_000, "most training samples per model (at least 2 epochs)", min=1)
+    target: float = option(  # above chance (50%)
+        0.99, "held-out accuracy the recurrent nets must reach (training stops there)", above=0.5, max=1)
+    batch_size: int = option(128, "rows per optimizer step", min=1)
+    lr: float = option(0.003, "Adam learning rate of logistic regression and the MLPs", above=0)
+    recurrent_lr: float = option(0.03, "Adam learning rate of the RNNs and the LSTM", above=0)
+    hidden_size: int = option(8, "hidden units of the RNNs and the LSTM", min=1)
+    wide: int = option(256, "width of both hidden layers of the wide MLP", min=1)
+    clip: float = option(1.0, "gradient-norm clipping of the recurrent nets (0: none)", min=0)
+    eval_every: int = option(
+        1_000, "training samples between two points of the held-out curve (at most ~200 points)", min=1)
+    seed: int = option(
+        0, "seed of the data (train: seed, test: seed+1, validation: seed+2) and of the models", min=0)
 
-    def __post_init__(self):
-        if self.n_bits < 2:
-            raise ValueError(f"n_bits must be >= 2, received {self.n_bits}")
-        if not self.sizes or min(self.sizes) < 1:
-            raise ValueError(f"sizes must be one or more row counts >= 1, received {self.sizes}")
-        unknown = [m for m in self.models if m not in MODELS]
-        if unknown or not self.models:
-            raise ValueError(f"models must be among {', '.join(MODELS)}; received {self.models}")
-        for name in ("n_test", "n_val", "sample_budget", "batch_size", "hidden_size", "wide", "eval_every"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, received {getattr(self, name)}")
-        if not 0.5 < self.target <= 1:
-            raise ValueError(f"target must be in (0.5, 1], received {self.target}")
-        for name in ("lr", "recurrent_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, received {getattr(self, name)}")
-        if self.clip < 0:
-            raise ValueError(f"clip must be >= 0 (0: no clipping), received {self.clip}")
+    def validate(self) -> None:
+        for index, name in enumerate(self.models):
+            check_choice(f"models[{index}]", name, tuple(MODELS))
 
 
 # The tour runs the 10k column.

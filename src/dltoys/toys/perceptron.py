@@ -9,7 +9,7 @@ import numpy as np
 from .. import plot
 from ..data import make_blobs, parity_truth_table
 from ..models import Perceptron, PerceptronFit, novikoff_bound
-from .base import Report, RunContext, Table, Target, option
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "perceptron"
 TITLE = "Rosenblatt's perceptron: separable blobs and XOR"
@@ -28,26 +28,14 @@ OFFSET_CENTERS = ((1.0, 1.0), (4.0, 4.0))
 
 
 @dataclass(frozen=True)
-class Config:
-    n_train: int = option(200, "training points per blob set, half in each blob")
-    n_test: int = option(1000, "held-out points per blob set, from the same blobs")
-    noise: float = option(0.6, "standard deviation of the well-separated blobs (centres (-2, -2) and (2, 2))")
-    offset_noise: float = option(0.4, "standard deviation of the offset blobs (centres (1, 1) and (4, 4))")
-    max_epochs: int = option(100, "epoch limit on the blobs (the rule stops once an epoch makes no mistake)")
-    xor_epochs: int = option(100, "epochs on XOR's four points (the rule never stops there by itself)")
-    seed: int = option(0, "seed of the data and of the visiting orders")
-
-    def __post_init__(self):
-        for name in ("n_test", "max_epochs", "xor_epochs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, received {getattr(self, name)}")
-        if self.n_train < 2:
-            raise ValueError(f"n_train must be >= 2 (one point per blob), received {self.n_train}")
-        for name in ("noise", "offset_noise"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, received {getattr(self, name)}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be >= 0, received {self.seed}")
+class Config(ToyConfig):
+    n_train: int = option(200, "training points per blob set, half in each blob", min=2)  # one point per blob
+    n_test: int = option(1000, "held-out points per blob set, from the same blobs", min=1)
+    noise: float = option(0.6, "standard deviation of the well-separated blobs (centres (-2, -2) and (2, 2))", min=0)
+    offset_noise: float = option(0.4, "standard deviation of the offset blobs (centres (1, 1) and (4, 4))", min=0)
+    max_epochs: int = option(100, "epoch limit on the blobs (the rule stops once an epoch makes no mistake)", min=1)
+    xor_epochs: int = option(100, "epochs on XOR's four points (the rule never stops there by itself)", min=1)
+    seed: int = option(0, "seed of the data and of the visiting orders", min=0)
 
 
 QUICK: dict = {}

@@ -10,7 +10,7 @@ import numpy as np
 from .. import nn, optim, plot, train
 from ..data import MAX_TRUTH_TABLE_BITS, make_parity, pack_rows, parity_truth_table
 from ..models import MLP, LogisticRegression
-from .base import Report, RunContext, Table, Target, option
+from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "xor"
 TITLE = "XOR with a 2-10-1 tanh network, then n-bit parity"
@@ -26,38 +26,24 @@ CHANCE_BAND = 0.6
 
 
 @dataclass(frozen=True)
-class Config:
-    hidden_size: int = option(10, "width of the hidden tanh layer of the XOR network")
-    lr: float = option(0.5, "SGD learning rate of the XOR network")
-    momentum: float = option(0.9, "SGD momentum of the XOR network")
-    epochs: int = option(2000, "full-batch epochs of the XOR network (at most)")
-    stop_loss: float = option(0.01, "the XOR network trains past 100% until its BCE is this low (a clear margin)")
+class Config(ToyConfig):
+    hidden_size: int = option(10, "width of the hidden tanh layer of the XOR network", min=1)
+    lr: float = option(0.5, "SGD learning rate of the XOR network", above=0)
+    momentum: float = option(0.9, "SGD momentum of the XOR network", min=0, below=1)
+    epochs: int = option(2000, "full-batch epochs of the XOR network (at most)", min=1)
+    stop_loss: float = option(0.01, "the XOR network trains past 100% until its BCE is this low (a clear margin)", above=0)
     parity_bits: tuple[int, ...] = option(
-        (2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 18, 20, 24, 28), "numbers of bits n of the parity sweep")
-    parity_rows: int = option(10_000, "training rows per n, drawn uniformly (with repeats)")
-    test_rows: int = option(2000, "held-out rows per n, patterns absent from the training rows")
-    held_out_min: int = option(100, "fewest unseen patterns for a held-out test; below it, all 2^n patterns are scored")
-    parity_hidden: int = option(128, "width of the parity MLP's hidden tanh layer")
-    parity_lr: float = option(0.01, "Adam learning rate of the parity MLP")
-    parity_batch: int = option(128, "minibatch size of the parity MLP")
-    parity_epochs: int = option(1000, "epochs of the parity MLP at most (stops at 100% training accuracy)")
-    lr_epochs: int = option(200, "full-batch epochs of logistic regression on parity")
-    seed: int = option(0, "seed of the weights and the data")
-
-    def __post_init__(self):
-        for name in ("hidden_size", "epochs", "parity_rows", "test_rows", "held_out_min", "parity_hidden",
-                     "parity_batch", "parity_epochs", "lr_epochs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, received {getattr(self, name)}")
-        if not self.parity_bits or min(self.parity_bits) < 2 or max(self.parity_bits) > 64:
-            raise ValueError(f"parity_bits must be numbers of bits from 2 to 64, received {self.parity_bits}")
-        for name in ("lr", "parity_lr", "stop_loss"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, received {getattr(self, name)}")
-        if not 0 <= self.momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), received {self.momentum}")
-        if self.seed < 0:
-            raise ValueError(f"seed must be >= 0, received {self.seed}")
+        (2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 18, 20, 24, 28), "numbers of bits n of the parity sweep", min=2, max=64)
+    parity_rows: int = option(10_000, "training rows per n, drawn uniformly (with repeats)", min=1)
+    test_rows: int = option(2000, "held-out rows per n, patterns absent from the training rows", min=1)
+    held_out_min: int = option(
+        100, "fewest unseen patterns for a held-out test; below it, all 2^n patterns are scored", min=1)
+    parity_hidden: int = option(128, "width of the parity MLP's hidden tanh layer", min=1)
+    parity_lr: float = option(0.01, "Adam learning rate of the parity MLP", above=0)
+    parity_batch: int = option(128, "minibatch size of the parity MLP", min=1)
+    parity_epochs: int = option(1000, "epochs of the parity MLP at most (stops at 100% training accuracy)", min=1)
+    lr_epochs: int = option(200, "full-batch epochs of logistic regression on parity", min=1)
+    seed: int = option(0, "seed of the weights and the data", min=0)
 
 
 #: The tour's budget: n <= 8 (the target) and one n scored on held-out patterns, with fewer epochs.
