@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
 
-from .toys.base import Report
-from .toys.registry import ConfigError, config_fields, get_toy, make_config, new_run_dir, parse_overrides, run_toy, toy_names
+from .toys.base import Report, describe_bounds
+from .toys.registry import ConfigError, config_fields, describe_type, get_toy, make_config, new_run_dir, parse_overrides, run_toy, toy_names
 
 
 def _cmd_list(_: argparse.Namespace) -> int:
@@ -24,11 +25,17 @@ def _toy_help(name: str) -> str:
     toy = get_toy(name)
     lines = [f"dltoys run {name} [--quick] [--out DIR] [--key value ...]", "", f"{toy.TITLE}", f"{toy.SHOWS}", "", "options:"]
     quick = getattr(toy, "QUICK", {})
+    bounds = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(toy.Config)}
+
+    def shown(value):
+        return ",".join(map(str, value)) if isinstance(value, tuple) else value
+
     for field, tp, default, help_text in config_fields(toy.Config):
         flag = "--" + field.replace("_", "-")
-        extra = f" (quick: {quick[field]})" if field in quick else ""
-        shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        lines.append(f"  {flag} ({default.__class__.__name__ if default is not None else 'optional'}, default {shown}{extra})")
+        allowed = describe_bounds(bounds.get(field))
+        kind = describe_type(tp) + (f", each {allowed}" if allowed and isinstance(default, tuple) else f" {allowed}" if allowed else "")
+        extra = f"; quick: {shown(quick[field])}" if field in quick else ""
+        lines.append(f"  {flag}  {kind}; default {shown(default)}{extra}")
         if help_text:
             lines.append(f"      {help_text}")
     return "\n".join(lines)

@@ -66,12 +66,20 @@ def resolve_dtype(dtype: Any) -> np.dtype:
     return resolved
 
 
-def check_int(name: str, value: Any, *, minimum: int | None = None) -> int:
-    """Check that ``value`` is an integer (not a bool), at least ``minimum``."""
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Check that ``value`` is an integer (not a bool) in ``[minimum, maximum]`` (either bound optional)."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name}: expected an integer, received {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum}, received {value}")
+    too_low = minimum is not None and value < minimum
+    too_high = maximum is not None and value > maximum
+    if too_low or too_high:
+        if maximum is None:
+            allowed = f">= {minimum}"
+        elif minimum is None:
+            allowed = f"<= {maximum}"
+        else:
+            allowed = f"in [{minimum}, {maximum}]"
+        raise ValueError(f"{name}: expected an integer {allowed}, received {value}")
     return int(value)
 
 

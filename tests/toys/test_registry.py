@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from dltoys.toys.base import Report, Target, ToyConfig, option
-from dltoys.toys.registry import ConfigError, make_config, new_run_dir, parse_overrides
+from dltoys.toys.registry import ConfigError, get_toy, make_config, new_run_dir, parse_overrides
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,8 +122,8 @@ def test_toy_config_accepts_its_defaults_and_values_on_inclusive_bounds():
         ({"dropout": 1.0}, r"dropout: expected a number in \[0, 1\), received 1"),
         ({"target": 0.5}, r"target: expected a number in \(0.5, 1\], received 0.5"),
         ({"target": 1.01}, r"target: expected a number in \(0.5, 1\], received 1.01"),
-        ({"bits": (2, 1)}, r"bits\[1\]: expected a number in \[2, 64\], received 1"),
-        ({"bits": (65,)}, r"bits\[0\]: expected a number in \[2, 64\], received 65"),
+        ({"bits": (2, 1)}, r"bits\[1\]: expected an integer in \[2, 64\], received 1"),
+        ({"bits": (65,)}, r"bits\[0\]: expected an integer in \[2, 64\], received 65"),
         ({"rates": (0.1, 0.0, -1.0)}, r"rates\[1\]: expected a number in \(0, inf\), received 0"),
         ({"bits": ()}, r"bits: expected one or more values, received an empty list"),
         ({"names": ()}, r"names: expected one or more values, received an empty list"),
@@ -187,3 +187,22 @@ def test_markdown_tables_escape_pipes_inside_cells():
             # every unescaped pipe is a column border: 5 for the targets table, 3 for the 2-column table
             borders = line.replace("\\|", "").count("|")
             assert borders in (3, 5), line
+
+
+def test_toy_help_shows_types_ranges_defaults_and_quick_values(capsys):
+    from dltoys.cli import main
+
+    assert main(["run", "xor", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--momentum  a number in [0, 1); default 0.9" in out
+    assert "--parity-bits  a comma-separated list of integers, each in [2, 64]; default 2,3" in out
+    assert "quick: 2,3,4,5,6,7,8,12" in out
+
+
+def test_int_fields_with_an_upper_bound_say_integer():
+    from dltoys.utils import check_int
+
+    with pytest.raises(ValueError, match=r"parity_bits\[1\]: expected an integer in \[2, 64\], received 70"):
+        make_config(get_toy("xor"), {"parity_bits": (2, 70)})
+    with pytest.raises(ValueError, match=r"k: expected an integer <= 3, received 4"):
+        check_int("k", 4, maximum=3)

@@ -60,11 +60,28 @@ def _check_value(name: str, value: Any, bounds: dict[str, Any], integral: bool) 
         return
     low = bounds["min"] if bounds["min"] is not None else bounds["above"]
     high = bounds["max"] if bounds["max"] is not None else bounds["below"]
-    if integral and bounds["above"] is None and high is None:
-        check_int(name, value, minimum=low)
+    if integral and bounds["above"] is None and bounds["below"] is None:
+        if low is not None or high is not None:
+            check_int(name, value, minimum=low, maximum=high)
     elif low is not None or high is not None:
         check_float(name, value, low=low, high=high,
                     low_inclusive=bounds["above"] is None, high_inclusive=bounds["below"] is None)
+
+
+def describe_bounds(bounds: dict[str, Any] | None) -> str:
+    """The allowed range in words, for ``--help``: ``>= 1``, ``> 0``, ``in [0, 1)``, or ``''``."""
+    if not bounds:
+        return ""
+    low, high = bounds["min"] if bounds["min"] is not None else bounds["above"], bounds["max"] if bounds["max"] is not None else bounds["below"]
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return (">= " if bounds["above"] is None else "> ") + f"{low:g}"
+    if low is None:
+        return ("<= " if bounds["below"] is None else "< ") + f"{high:g}"
+    left = "[" if bounds["above"] is None else "("
+    right = "]" if bounds["below"] is None else ")"
+    return f"in {left}{low:g}, {high:g}{right}"
 
 
 def _scalar_type(tp: Any) -> Any:

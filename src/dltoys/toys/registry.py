@@ -43,15 +43,18 @@ def get_toy(name: str) -> types.ModuleType:
 
 
 # ------------------------------------------------------------------ overrides
-def _describe(tp: Any) -> str:
+def describe_type(tp: Any) -> str:
+    """A field's type in words: 'an integer', 'one of 'tanh', 'relu'', 'a comma-separated list of numbers'."""
     origin = typing.get_origin(tp)
     if origin is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return " or ".join(_describe(a) for a in args) + " (or 'none')"
+        return " or ".join(describe_type(a) for a in args) + " (or 'none')"
     if origin is tuple:
         inner = typing.get_args(tp)[0]
+        if typing.get_origin(inner) is typing.Literal:
+            return "a comma-separated list of " + ", ".join(repr(a) for a in typing.get_args(inner))
         plural = {int: "integers", float: "numbers", str: "strings", bool: "booleans"}.get(inner, str(inner))
         return f"a comma-separated list of {plural}"
     return {int: "an integer", float: "a number", bool: "true or false", str: "a string"}.get(tp, str(tp))
@@ -60,7 +63,7 @@ def _describe(tp: Any) -> str:
 def _convert(key: str, text: str, tp: Any) -> Any:
     """Convert the command-line text ``text`` to the field type ``tp`` or raise ConfigError."""
     origin = typing.get_origin(tp)
-    bad = ConfigError(f"--{key} expects {_describe(tp)}, received {text!r}")
+    bad = ConfigError(f"--{key} expects {describe_type(tp)}, received {text!r}")
     if origin is typing.Literal:
         for allowed in typing.get_args(tp):
             if str(allowed) == text:
