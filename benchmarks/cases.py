@@ -134,6 +134,14 @@ def _last_step_classifier_dltoys(cell_name: str):
                 self.rnn = _make(nn, cell_name, SEQ_INPUT, SEQ_HIDDEN, batch_first=True, rng=rng)
                 self.head = _make(nn, "Linear", SEQ_HIDDEN, SEQ_CLASSES, rng=rng)
 
+            @property
+            def needs_input_grad(self):
+                return self.rnn.needs_input_grad
+
+            @needs_input_grad.setter
+            def needs_input_grad(self, value):
+                self.rnn.needs_input_grad = value  # the layer that reads the input
+
             def forward(self, x):  # (B, T, I)
                 _, state = self.rnn(x)
                 h_n = state[0] if cell_name == "LSTM" else state  # (1, B, H)

@@ -217,7 +217,9 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "",
         "- One step = zero the gradients, forward, cross-entropy, backward, optimizer step (SGD: lr 0.01, "
         "momentum 0.9; Adam: lr 1e-3), float32 on both sides. The dltoys model is built from a seed; its "
-        "`state_dict()` is loaded into the PyTorch model; both cycle through the same 8 fixed batches.",
+        "`state_dict()` is loaded into the PyTorch model; both cycle through the same 64 fixed batches. "
+        "The dltoys model has `needs_input_grad = False` (its input is data, so its first layer skips the "
+        "input gradient, as PyTorch does for a tensor that does not require one).",
         "- One process per thread setting, with `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and "
         "`MKL_NUM_THREADS` equal and `torch.set_num_threads(n)`; inside it dltoys and PyTorch steps "
         "alternate (the order flips every round), after warm-up, with Python's garbage collector paused "

@@ -101,6 +101,8 @@ class DltoysSide:
         from dltoys import optim
 
         self.model = model
+        # The input is data: no gradient for it, as PyTorch skips it for a tensor without requires_grad.
+        model.needs_input_grad = False
         self.optimizer = getattr(optim, optimizer_name)(list(model.parameters()), **OPTIMIZERS[optimizer_name])
         self.loss_fn = dnn.CrossEntropyLoss()
         self.batches = itertools.cycle(batches)

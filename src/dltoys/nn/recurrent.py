@@ -391,7 +391,7 @@ class RNNBase(Module):
 
         Returns
         -------
-        dx : array shaped like ``x``
+        dx : array shaped like ``x``, or None when ``needs_input_grad`` is False
             Returned alone when forward had no ``hx``; otherwise ``(dx, dh0)``
             (LSTM: ``(dx, (dh0, dc0))``) with the initial states' shapes.
         Parameter gradients are added into each parameter's ``.grad``.
@@ -429,14 +429,23 @@ class RNNBase(Module):
                     ux = ux[::-1]  # time order, to pair with layer_input rows
                     if norm_row is not None:
                         norm_row[:] = norm_row[::-1].copy()
-                grad_input = self._direction_gradients(layer, direction, weights, ux, uh, x2d, saved["hs"][:-1], grad_input)
+                want_input = layer > 0 or self.needs_input_grad  # the first layer's input may be data
+                grad_input = self._direction_gradients(
+                    layer, direction, weights, ux, uh, x2d, saved["hs"][:-1], grad_input, want_input
+                )
+            if grad_input is None:
+                grad_layer_output = None
+                break
             grad_input = grad_input.reshape(T, B, -1)  # (T, B, I)
             if layer > 0 and self.dropout_layers is not None:
                 grad_input = self.dropout_layers[layer - 1].backward(grad_input)
             grad_layer_output = grad_input
 
         self.hidden_grad_norms = norms
-        dx = self._to_output_layout(grad_layer_output, batched) if batched else grad_layer_output[:, 0, :]
+        if grad_layer_output is None:
+            dx = None  # needs_input_grad is False
+        else:
+            dx = self._to_output_layout(grad_layer_output, batched) if batched else grad_layer_output[:, 0, :]
         if not cache["had_hx"]:
             return dx
         if not batched:
@@ -444,12 +453,13 @@ class RNNBase(Module):
             dc0 = None if dc0 is None else dc0[:, 0, :]
         return (dx, (dh0, dc0)) if self._has_cell else (dx, dh0)
 
-    def _direction_gradients(self, layer, direction, weights, ux, uh, x2d, h_prev, grad_input):
+    def _direction_gradients(self, layer, direction, weights, ux, uh, x2d, h_prev, grad_input, want_input=True):
         """Weight gradients of one direction (one matmul each over all steps) and its share of dL/dx.
 
         ``ux`` (T, B, G) in time order is ``u`` for the input projection;
         ``uh`` (T, B, G) in processing order is ``u`` for the recurrent one,
-        paired with ``h_prev`` (T, B, H), the states each step read.
+        paired with ``h_prev`` (T, B, H), the states each step read. Without
+        ``want_input`` the share of dL/dx is skipped and ``grad_input`` returned.
         """
         suffix = self._suffix(layer, direction)
         rows = x2d.shape[0]
@@ -464,6 +474,8 @@ class RNNBase(Module):
             grad_b_hh = grad_b_ih.copy() if uh is ux else ones @ uh2d  # RNN, LSTM: both biases act alike
             self._accumulate(getattr(self, "bias_ih" + suffix), grad_b_ih, scale)
             self._accumulate(getattr(self, "bias_hh" + suffix), grad_b_hh, scale)
+        if not want_input:
+            return grad_input
         share = ux2d @ (weights.w_ih * scale[:, None])  # (T*B, I): true gate gradients times W_ih
         return share if grad_input is None else grad_input + share
 
