@@ -221,9 +221,10 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "The dltoys model has `needs_input_grad = False` (its input is data, so its first layer skips the "
         "input gradient, as PyTorch does for a tensor that does not require one).",
         "- One process per thread setting, with `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and "
-        "`MKL_NUM_THREADS` equal and `torch.set_num_threads(n)`; inside it dltoys and PyTorch steps "
-        "alternate (the order flips every round), after warm-up, with Python's garbage collector paused "
-        "for both. Times are wall-clock medians with the interquartile range; the ratio is of the medians.",
+        "`MKL_NUM_THREADS` equal and `torch.set_num_threads(n)`; inside it dltoys and PyTorch "
+        "alternate in rounds of 8 steps each (the order flips every round), after warm-up, with "
+        "Python's garbage collector paused for both. Every step is timed: wall-clock medians with the "
+        "interquartile range; the ratio is of the medians.",
         "- dltoys trains with `dltoys.train.tune_allocator()` on, as `fit` does. It is a process-wide "
         "glibc setting, so PyTorch's steps in the same process run under it too; the column "
         "'allocator not tuned' comes from one more process with it off for both.",
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         worker_args.append("--peers")
     if args.smoke:
         threads = threads[:1]
-        worker_args += ["--min-steps", "4", "--max-steps", "4", "--warmup", "1", "--batches", "2", "--peak-n", "256"]
+        worker_args += ["--min-steps", "4", "--max-steps", "4", "--block", "1", "--warmup", "1", "--batches", "2", "--peak-n", "256"]
 
     loads = [os.getloadavg()[0]]
     runs, failed = {}, False

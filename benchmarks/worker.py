@@ -6,10 +6,10 @@ starts one worker per setting with ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``
 really has that many threads and calls ``torch.set_num_threads`` with the same number.
 
 Inside the process, for each case and optimizer, dltoys and PyTorch train the same
-model (same weights, same batch, float32) step by step in alternation: warm-up
-steps, then timed steps in rounds whose order flips every round (dltoys first, then
-PyTorch first), with Python's garbage collector paused (for both) while timing. The
-medians and quartiles of the per-step times are reported, and the ratio of medians.
+model (same weights, same batches, float32) in alternation: warm-up steps, then
+timed rounds of ``BLOCK`` steps of one side and ``BLOCK`` of the other, whose order
+flips every round, with Python's garbage collector paused (for both) while timing.
+Every step is timed; the medians and quartiles are reported, and the ratio of medians.
 
 The guard, in two parts (a failed guard makes the run fail: a fast wrong step does
 not count). Both sides run the same steps on the same ``N_BATCHES`` batches in the
@@ -63,6 +63,10 @@ OPTIMIZERS = {
     "Adam": {"lr": 1e-3},
 }
 SEED = 0
+#: Steps of one side before the other's turn. Alternating every step made each side
+#: start cold (caches, and the other library's thread pool still spinning): at 2
+#: threads on a busy machine the per-step alternation made PyTorch's RNN step 50x slower.
+BLOCK = 8
 #: Distinct batches that both sides cycle through in the same order, like an epoch of
 #: training data (one fixed batch would be memorised within the timed steps).
 N_BATCHES = 64
@@ -165,11 +169,15 @@ def _quartiles(times: np.ndarray) -> dict:
     return {"median_ms": 1e3 * median, "q1_ms": 1e3 * q1, "q3_ms": 1e3 * q3, "min_ms": 1e3 * times.min()}
 
 
-def interleave(sides: dict[str, Callable[[], Any]], *, seconds: float, min_steps: int, max_steps: int, warmup: int) -> dict:
-    """Step every side in alternation: one untimed step, warm-up, then timed rounds.
+def interleave(
+    sides: dict[str, Callable[[], Any]], *, seconds: float, min_steps: int, max_steps: int, warmup: int, block: int = 1
+) -> dict:
+    """Step the sides in alternation: one untimed step each, warm-up, then timed rounds.
 
-    Returns the per-step wall and CPU times of the timed rounds and every step's loss
-    (as floats) of each side; the number of timed rounds fills about ``seconds``.
+    A round runs ``block`` steps of one side, then ``block`` of the other; the order
+    flips every round. Returns the per-step wall and CPU times of the timed steps and
+    every step's loss (as floats) of each side; the number of rounds fills about
+    ``seconds``.
     """
     losses: dict[str, list] = {side: [step()] for side, step in sides.items()}  # step 1: same weights, same batch
     warm_times: dict[str, list] = {side: [] for side in sides}
@@ -178,9 +186,11 @@ def interleave(sides: dict[str, Callable[[], Any]], *, seconds: float, min_steps
             start = time.perf_counter()
             losses[side].append(step())
             warm_times[side].append(time.perf_counter() - start)
-    per_round = sum(float(np.median(t)) for t in warm_times.values()) if warmup else 0.0
-    steps = int(np.clip(seconds / per_round if per_round > 0 else min_steps, min_steps, max_steps))
-    steps += steps % 2  # an even count: each side goes first equally often
+    per_step = sum(float(np.median(t)) for t in warm_times.values()) if warmup else 0.0
+    steps = int(np.clip(seconds / per_step if per_step > 0 else min_steps, min_steps, max_steps))
+    rounds = max(2, -(-steps // block))
+    rounds += rounds % 2  # an even count: each side goes first equally often
+    steps = rounds * block
 
     times = {side: np.empty(steps) for side in sides}
     cpu_times = {side: np.empty(steps) for side in sides}  # all threads' CPU time, spinning included
@@ -189,18 +199,20 @@ def interleave(sides: dict[str, Callable[[], Any]], *, seconds: float, min_steps
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for i in range(steps):
-            for side in order if i % 2 == 0 else order[::-1]:
-                start, cpu_start = time.perf_counter(), time.process_time()
-                loss = sides[side]()
-                times[side][i] = time.perf_counter() - start
-                cpu_times[side][i] = time.process_time() - cpu_start
-                losses[side].append(loss)
+        for r in range(rounds):
+            for side in order if r % 2 == 0 else order[::-1]:
+                step = sides[side]
+                for i in range(r * block, (r + 1) * block):
+                    start, cpu_start = time.perf_counter(), time.process_time()
+                    loss = step()
+                    times[side][i] = time.perf_counter() - start
+                    cpu_times[side][i] = time.process_time() - cpu_start
+                    losses[side].append(loss)
     finally:
         if gc_was_enabled:
             gc.enable()
     curves = {side: np.array([float(loss) for loss in values]) for side, values in losses.items()}
-    return {"steps": steps, "warmup": warmup, "times": times, "cpu_times": cpu_times, "losses": curves}
+    return {"steps": steps, "block": block, "warmup": warmup, "times": times, "cpu_times": cpu_times, "losses": curves}
 
 
 def summarise(measured: dict, side: str, reference: str = "torch") -> dict:
@@ -211,6 +223,7 @@ def summarise(measured: dict, side: str, reference: str = "torch") -> dict:
     worst = float(np.max(diffs)) if np.all(np.isfinite(diffs)) else float("inf")
     return {
         "steps": measured["steps"],
+        "block": measured["block"],
         "warmup": measured["warmup"],
         "total_steps": len(curves[reference]),
         side: _quartiles(times[side]),
@@ -384,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-steps", type=int, default=20)
     parser.add_argument("--max-steps", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--block", type=int, default=BLOCK, help="steps of one side before the other's turn")
     parser.add_argument("--batches", type=int, default=N_BATCHES, help="distinct batches to cycle through")
     parser.add_argument("--peak-n", type=int, default=2048, help="size of the square matmul for the peak (0: skip)")
     parser.add_argument("--no-tune-allocator", action="store_true")
@@ -400,7 +414,13 @@ def main(argv: list[str] | None = None) -> int:
         output = {"process": info, "results": [], "skipped": {}, "failed": []}
         if args.peak_n:
             output["peak"] = matmul_peak(args.peak_n)
-        timing = {"seconds": args.seconds, "min_steps": args.min_steps, "max_steps": args.max_steps, "warmup": args.warmup}
+        timing = {
+            "seconds": args.seconds,
+            "min_steps": args.min_steps,
+            "max_steps": args.max_steps,
+            "warmup": args.warmup,
+            "block": args.block,
+        }
         for name in args.cases.split(","):
             case = CASES[name]
             missing = case.missing()
