@@ -9,7 +9,8 @@ batch-first by default (``batch_first=True``), as everywhere in dltoys.
 How the work is laid out (the speed habits of ``PERFORMANCE.md``):
 
 - Inside a layer everything is time-major ``(T, B, .)``, so one time step is
-  one contiguous ``(B, .)`` block.
+  one contiguous ``(B, .)`` block; the LSTM also keeps its gates gate-major,
+  ``(4, B, H)`` per step, so each gate is a contiguous block too.
 - The input projections ``x_t W_ih^T + b`` of all time steps are one matmul
   before the loop; the loop over time is the only Python loop, and each step
   is one small matmul ``h_{t-1} W_hh^T`` plus a few fused elementwise calls
