@@ -19,6 +19,7 @@ import collections
 import collections.abc
 import itertools
 import sys
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,7 +39,9 @@ def import_numpy_ml(directory: Path = PEERS_DIR):
         collections.Hashable = collections.abc.Hashable  # removed in Python 3.10; numpy-ml still imports it
     if str(directory) not in sys.path:
         sys.path.insert(0, str(directory))
-    from numpy_ml import neural_nets
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # its reinforcement-learning part asks for gym, unused here
+        from numpy_ml import neural_nets
 
     return neural_nets
 
