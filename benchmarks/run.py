@@ -93,6 +93,15 @@ def _machine() -> dict:
     }
 
 
+def _load_note(loads: tuple, machine: dict) -> str:
+    if max(loads) >= 0.5 * (machine["cores"] or 1):
+        return (" — **a busy machine**: other processes shared the cores, so times drift and 2-thread "
+                "figures (whose threads wait for each other at every BLAS call) are unreliable; re-run quiet")
+    if max(loads) > 0.3:
+        return " (a little load: compare ratios, not absolute times)"
+    return ""
+
+
 def _ms(stats: dict) -> str:
     return f"{stats['median_ms']:.2f} ({stats['q1_ms']:.2f}-{stats['q3_ms']:.2f})"
 
@@ -135,6 +144,16 @@ def timing_table(runs: dict, untuned: dict | None, skipped: dict) -> str:
                                  _ms(r["numpy_ml"]), _ms(r["torch"]), f"{r['ratio']:.2f}", "",
                                  f"{'yes' if r['guard_ok'] else 'no'}: {r['trajectory_diff']:.0e}", str(r["steps"])])  # fmt: skip
     return _table(header, rows)
+
+
+def cpu_lines(runs: dict) -> list[str]:
+    """Ratios of CPU time at 1 thread: at one thread per side, other processes on the machine
+    delay a step without adding to its CPU time, so these move less than the wall-clock ones."""
+    run = runs.get(1)
+    if not run or not run["results"]:
+        return []
+    parts = [f"{r['case'].upper()} {r['optimizer']} {r['cpu_ms']['dltoys'] / r['cpu_ms']['torch']:.2f}" for r in run["results"]]
+    return ["Ratios of CPU time at 1 thread (less sensitive to other processes on the machine): " + ", ".join(parts) + ".", ""]
 
 
 def peak_lines(runs: dict) -> list[str]:
@@ -206,8 +225,7 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "missed, [NOTES.md](NOTES.md) says what dominates, with profiles, and what was tried.",
         "",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; {machine['os']}",
-        f"- Load average (1 min) before / after the run: {loads[0]:.2f} / {loads[1]:.2f}"
-        + (" (a loaded machine: compare ratios, not absolute times)" if max(loads) > 0.5 else ""),
+        f"- Load average (1 min) before / after the run: {loads[0]:.2f} / {loads[1]:.2f}" + _load_note(loads, machine),
         f"- Python {machine['python']}, NumPy {versions.get('numpy')} with {blas.get('internal_api', '?')} "
         f"{blas.get('version', '')} ({blas.get('architecture', '?')} kernels), PyTorch {versions.get('torch')} "
         f"(MKL: {versions.get('torch_mkl')}, oneDNN: {versions.get('torch_mkldnn')}); dltoys at {machine['commit']}",
@@ -242,6 +260,7 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "",
         timing_table(runs, untuned, skipped),
         "",
+        *cpu_lines(runs),
         "## Matmul peak and the MLP's share of it",
         "",
         *peak_lines(runs),
