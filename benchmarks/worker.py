@@ -119,8 +119,8 @@ class DltoysSide:
         self.optimizer.step()
         return loss
 
-    def weights(self) -> list[np.ndarray]:
-        return [param.data.copy() for param in self.model.parameters()]
+    def weights(self) -> dict[str, np.ndarray]:
+        return {name: param.data.copy() for name, param in self.model.named_parameters()}
 
 
 class TorchSide:
@@ -143,24 +143,28 @@ class TorchSide:
         self.optimizer.step()
         return loss.detach()
 
-    def weights(self) -> list[np.ndarray]:
-        return [param.detach().numpy().copy() for param in self.model.parameters()]
+    def weights(self) -> dict[str, np.ndarray]:
+        return {name: param.detach().numpy().copy() for name, param in self.model.named_parameters()}
 
     def synchronise(self, other: DltoysSide) -> None:
-        """Take the dltoys side's weights and optimizer state (dltoys uses PyTorch's state names)."""
+        """Take the dltoys side's weights and optimizer state, parameter by name.
+
+        dltoys keeps PyTorch's parameter names and optimizer state names
+        (``momentum_buffer``, ``step``, ``exp_avg``, ...), in lists in parameter order.
+        """
         import torch
 
         load_weights(self.model, other.model)
-        state = other.optimizer.state
-        for index, param in enumerate(self.model.parameters()):
+        params = dict(self.model.named_parameters())
+        for index, (name, _) in enumerate(other.model.named_parameters()):
             entry = {}
-            for name, values in state.items():
+            for key, values in other.optimizer.state.items():
                 value = values[index]
                 if value is None:
                     continue
                 # PyTorch keeps Adam's step count as a float32 scalar tensor on the CPU
-                entry[name] = torch.tensor(float(value)) if np.ndim(value) == 0 else torch.from_numpy(value.copy())
-            self.optimizer.state[param] = entry
+                entry[key] = torch.tensor(float(value)) if np.ndim(value) == 0 else torch.from_numpy(value.copy())
+            self.optimizer.state[params[name]] = entry
 
 
 # ------------------------------------------------------------------ timing
@@ -250,7 +254,9 @@ def resynchronised_step(dltoys: DltoysSide, torch_side: TorchSide, first_loss: f
     torch_side.synchronise(dltoys)
     losses = float(dltoys()), float(torch_side())
     worst_update = 0.0
-    for old, new_dl, new_torch in zip(before, dltoys.weights(), torch_side.weights()):
+    after_dl, after_torch = dltoys.weights(), torch_side.weights()
+    for name, old in before.items():
+        new_dl, new_torch = after_dl[name], after_torch[name]
         update_torch = new_torch - old
         norm = float(np.linalg.norm(update_torch))
         if norm > 0:
