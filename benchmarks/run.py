@@ -241,8 +241,11 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "- One process per thread setting, with `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and "
         "`MKL_NUM_THREADS` equal and `torch.set_num_threads(n)`; inside it dltoys and PyTorch "
         "alternate in rounds of 8 steps each (the order flips every round), after warm-up, with "
-        "Python's garbage collector paused for both. Every step is timed: wall-clock medians with the "
-        "interquartile range; the ratio is of the medians.",
+        "Python's garbage collector paused for both. Every step is timed, but the first of each round is "
+        "left out: it pays for the other library's thread pool, still spinning from its turn (at 2 "
+        "threads PyTorch's idle OpenMP threads slowed the next dltoys LSTM step from 16.5 to 24-34 ms), "
+        "which training with one library never sees. Wall-clock medians with the interquartile range; "
+        "the ratio is of the medians.",
         "- dltoys trains with `dltoys.train.tune_allocator()` on, as `fit` does. It is a process-wide "
         "glibc setting, so PyTorch's steps in the same process run under it too; the column "
         "'allocator not tuned' comes from one more process with it off for both.",

@@ -9,7 +9,8 @@ Inside the process, for each case and optimizer, dltoys and PyTorch train the sa
 model (same weights, same batches, float32) in alternation: warm-up steps, then
 timed rounds of ``BLOCK`` steps of one side and ``BLOCK`` of the other, whose order
 flips every round, with Python's garbage collector paused (for both) while timing.
-Every step is timed; the medians and quartiles are reported, and the ratio of medians.
+Every step is timed; the first of each round is left out (see :func:`summarise`); the
+medians and quartiles are reported, and the ratio of medians.
 
 The guard, in two parts (a failed guard makes the run fail: a fast wrong step does
 not count). Both sides run the same steps on the same ``N_BATCHES`` batches in the
@@ -220,8 +221,18 @@ def interleave(
 
 
 def summarise(measured: dict, side: str, reference: str = "torch") -> dict:
-    """Medians, quartiles, the ratio ``side / reference`` and the trajectory check of one pair."""
-    times, curves = measured["times"], measured["losses"]
+    """Medians, quartiles, the ratio ``side / reference`` and the trajectory check of one pair.
+
+    The first step of each round is left out of the times: it pays for the other
+    library's thread pool, still spinning from its turn (at 2 threads, PyTorch's idle
+    OpenMP threads made the next dltoys LSTM step 24-34 ms instead of 16.5), a cost
+    that training with one library never sees.
+    """
+    block = measured["block"]
+    keep = np.arange(measured["steps"]) % block != 0 if block > 1 else slice(None)
+    times = {name: values[keep] for name, values in measured["times"].items()}
+    cpu_times = {name: values[keep] for name, values in measured["cpu_times"].items()}
+    curves = measured["losses"]
     scale = max(abs(float(curves[reference][0])), 1e-30)
     diffs = np.abs(curves[side] - curves[reference])[:TRAJECTORY_STEPS] / scale
     worst = float(np.max(diffs)) if np.all(np.isfinite(diffs)) else float("inf")
@@ -234,7 +245,7 @@ def summarise(measured: dict, side: str, reference: str = "torch") -> dict:
         reference: _quartiles(times[reference]),
         "ratio": float(np.median(times[side]) / np.median(times[reference])),
         "paired_ratio_q1_q3": [float(q) for q in np.percentile(times[side] / times[reference], [25, 75])],
-        "cpu_ms": {name: 1e3 * float(np.median(measured["cpu_times"][name])) for name in (side, reference)},
+        "cpu_ms": {name: 1e3 * float(np.median(cpu_times[name])) for name in (side, reference)},
         "first_loss": {name: float(curves[name][0]) for name in (side, reference)},
         "final_loss": {name: float(curves[name][-1]) for name in (side, reference)},
         "trajectory_steps": min(TRAJECTORY_STEPS, len(diffs)),
