@@ -112,6 +112,11 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _round(r: dict) -> str:
+    ratios = r["round_ratios"]
+    return f"{ratios['median']:.2f} ({ratios['q1']:.2f}-{ratios['q3']:.2f})"
+
+
 def _guard(r: dict) -> str:
     verdict = "yes" if r["guard_ok"] else "**NO**"
     return f"{verdict}: {r['trajectory_diff']:.0e} / {r['resync_loss_diff']:.0e} / {r['resync_update_diff']:.0e}"
@@ -121,11 +126,12 @@ def timing_table(runs: dict, untuned: dict | None, skipped: dict) -> str:
     """One row per model, optimizer and thread count."""
     untuned_ratio = {(r["case"], r["optimizer"]): r["ratio"] for r in (untuned or {}).get("results", [])}
     header = ["model", "optimizer", "threads", "dltoys ms, median (IQR)", "PyTorch ms, median (IQR)",
-              "ratio dltoys/PyTorch", "ratio, allocator not tuned", "guard: loss, first steps / resync loss / resync update", "timed steps"]  # fmt: skip
+              "ratio dltoys/PyTorch", "per-round ratio, median (IQR)", "ratio, allocator not tuned",
+              "guard: loss, first steps / resync loss / resync update", "timed steps"]  # fmt: skip
     rows = []
     for name, case in CASES.items():
         if name in skipped:
-            rows.append([case.title, "-", "-", skipped[name], "", "", "", "", ""])
+            rows.append([case.title, "-", "-", skipped[name], "", "", "", "", "", ""])
             continue
         for threads, run in runs.items():
             for r in (r for r in run["results"] if r["case"] == name):
@@ -133,7 +139,7 @@ def timing_table(runs: dict, untuned: dict | None, skipped: dict) -> str:
                 rows.append([
                     case.title if r["optimizer"] == "SGD" and threads == min(runs) else "",
                     r["optimizer"], str(threads), _ms(r["dltoys"]), _ms(r["torch"]), f"**{r['ratio']:.2f}**",
-                    "" if no_tune is None else f"{no_tune:.2f}",
+                    _round(r), "" if no_tune is None else f"{no_tune:.2f}",
                     _guard(r),
                     str(r["steps"]),
                 ])  # fmt: skip
@@ -141,7 +147,7 @@ def timing_table(runs: dict, untuned: dict | None, skipped: dict) -> str:
             for threads, run in runs.items():
                 for r in run.get("peers", []):
                     rows.append(["numpy-ml's MLP (a peer; ratio numpy-ml/PyTorch)", r["optimizer"], str(threads),
-                                 _ms(r["numpy_ml"]), _ms(r["torch"]), f"{r['ratio']:.2f}", "",
+                                 _ms(r["numpy_ml"]), _ms(r["torch"]), f"{r['ratio']:.2f}", _round(r), "",
                                  f"{'yes' if r['guard_ok'] else 'no'}: {r['trajectory_diff']:.0e}", str(r["steps"])])  # fmt: skip
     return _table(header, rows)
 
@@ -245,7 +251,8 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "left out: it pays for the other library's thread pool, still spinning from its turn (at 2 "
         "threads PyTorch's idle OpenMP threads slowed the next dltoys LSTM step from 16.5 to 24-34 ms), "
         "which training with one library never sees. Wall-clock medians with the interquartile range; "
-        "the ratio is of the medians.",
+        "the ratio is of the medians; the per-round ratio compares the two sides' medians in each pair "
+        "of adjacent blocks, which moves less when other processes come and go during the run.",
         "- dltoys trains with `dltoys.train.tune_allocator()` on, as `fit` does. It is a process-wide "
         "glibc setting, so PyTorch's steps in the same process run under it too; the column "
         "'allocator not tuned' comes from one more process with it off for both.",

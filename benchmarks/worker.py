@@ -220,6 +220,21 @@ def interleave(
     return {"steps": steps, "block": block, "warmup": warmup, "times": times, "cpu_times": cpu_times, "losses": curves}
 
 
+def _round_ratios(measured: dict, side: str, reference: str) -> dict:
+    """The ratio of the two sides' medians in each round (adjacent blocks): its median and IQR.
+
+    Adjacent blocks see the same machine, so this moves less than the ratio of the
+    overall medians when other processes come and go during the run.
+    """
+    block = measured["block"]
+    rounds = measured["steps"] // block
+    first = 1 if block > 1 else 0
+    per_side = {name: measured["times"][name].reshape(rounds, block)[:, first:] for name in (side, reference)}
+    ratios = np.median(per_side[side], axis=1) / np.median(per_side[reference], axis=1)
+    q1, median, q3 = np.percentile(ratios, [25, 50, 75])
+    return {"median": float(median), "q1": float(q1), "q3": float(q3)}
+
+
 def summarise(measured: dict, side: str, reference: str = "torch") -> dict:
     """Medians, quartiles, the ratio ``side / reference`` and the trajectory check of one pair.
 
@@ -244,7 +259,7 @@ def summarise(measured: dict, side: str, reference: str = "torch") -> dict:
         side: _quartiles(times[side]),
         reference: _quartiles(times[reference]),
         "ratio": float(np.median(times[side]) / np.median(times[reference])),
-        "paired_ratio_q1_q3": [float(q) for q in np.percentile(times[side] / times[reference], [25, 75])],
+        "round_ratios": _round_ratios(measured, side, reference),
         "cpu_ms": {name: 1e3 * float(np.median(cpu_times[name])) for name in (side, reference)},
         "first_loss": {name: float(curves[name][0]) for name in (side, reference)},
         "final_loss": {name: float(curves[name][-1]) for name in (side, reference)},
