@@ -246,13 +246,14 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "input gradient, as PyTorch does for a tensor that does not require one).",
         "- One process per thread setting, with `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and "
         "`MKL_NUM_THREADS` equal and `torch.set_num_threads(n)`; inside it dltoys and PyTorch "
-        "alternate in rounds of 8 steps each (the order flips every round), after warm-up, with "
-        "Python's garbage collector paused for both. Every step is timed, but the first of each round is "
-        "left out: it pays for the other library's thread pool, still spinning from its turn (at 2 "
-        "threads PyTorch's idle OpenMP threads slowed the next dltoys LSTM step from 16.5 to 24-34 ms), "
-        "which training with one library never sees. Wall-clock medians with the interquartile range; "
-        "the ratio is of the medians; the per-round ratio compares the two sides' medians in each pair "
-        "of adjacent blocks, which moves less when other processes come and go during the run.",
+        "alternate in blocks of steps (at least 8 steps and ~0.2 s each; the order flips every round), "
+        "after warm-up, with Python's garbage collector paused for both. At 2 threads the process "
+        "sleeps 0.25 s between blocks: an idle thread pool keeps spinning after its last call "
+        "(OpenBLAS's for 50-200 ms, which made PyTorch's MLP steps 6 ms instead of 1.7 every other "
+        "step), and training with one library never pays for the other's. Every step is timed; the "
+        "first of each block (waking the pool) is left out. Wall-clock medians with the interquartile "
+        "range; the ratio is of the medians; the per-round ratio compares the two sides' medians in "
+        "each pair of adjacent blocks, which moves less when other processes come and go.",
         "- dltoys trains with `dltoys.train.tune_allocator()` on, as `fit` does. It is a process-wide "
         "glibc setting, so PyTorch's steps in the same process run under it too; the column "
         "'allocator not tuned' comes from one more process with it off for both.",

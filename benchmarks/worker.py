@@ -7,10 +7,11 @@ really has that many threads and calls ``torch.set_num_threads`` with the same n
 
 Inside the process, for each case and optimizer, dltoys and PyTorch train the same
 model (same weights, same batches, float32) in alternation: warm-up steps, then
-timed rounds of ``BLOCK`` steps of one side and ``BLOCK`` of the other, whose order
-flips every round, with Python's garbage collector paused (for both) while timing.
-Every step is timed; the first of each round is left out (see :func:`summarise`); the
-medians and quartiles are reported, and the ratio of medians.
+timed rounds of a block of steps of one side and a block of the other (``BLOCK``,
+``BLOCK_SECONDS``), whose order flips every round, with a pause between blocks at more
+than one thread (``PAUSE``) and Python's garbage collector paused (for both) while
+timing. Every step is timed; the first of each block is left out (see
+:func:`summarise`); the medians and quartiles are reported, and the ratio of medians.
 
 The guard, in two parts (a failed guard makes the run fail: a fast wrong step does
 not count). Both sides run the same steps on the same ``N_BATCHES`` batches in the
@@ -64,10 +65,18 @@ OPTIMIZERS = {
     "Adam": {"lr": 1e-3},
 }
 SEED = 0
-#: Steps of one side before the other's turn. Alternating every step made each side
-#: start cold (caches, and the other library's thread pool still spinning): at 2
-#: threads on a busy machine the per-step alternation made PyTorch's RNN step 50x slower.
+#: Steps of one side before the other's turn: at least BLOCK, lasting at least about
+#: BLOCK_SECONDS. Alternating every step made each side start cold (caches, and the other
+#: library's thread pool still spinning): at 2 threads on a busy machine the per-step
+#: alternation made PyTorch's RNN step 50x slower.
 BLOCK = 8
+BLOCK_SECONDS = 0.2
+#: Sleep between blocks when running more than one thread. An idle thread pool keeps
+#: spinning for a while after its last call: OpenBLAS's worker for 50-200 ms (2**28
+#: cycles), during which PyTorch's MLP steps took 6 ms every other step instead of
+#: 1.7; PyTorch's OpenMP threads for a few ms (the next dltoys LSTM step: 24-34 ms
+#: instead of 16.5). Training with one library never pays for the other's spinning.
+PAUSE = 0.25
 #: Distinct batches that both sides cycle through in the same order, like an epoch of
 #: training data (one fixed batch would be memorised within the timed steps).
 N_BATCHES = 64
@@ -175,14 +184,24 @@ def _quartiles(times: np.ndarray) -> dict:
 
 
 def interleave(
-    sides: dict[str, Callable[[], Any]], *, seconds: float, min_steps: int, max_steps: int, warmup: int, block: int = 1
+    sides: dict[str, Callable[[], Any]],
+    *,
+    seconds: float,
+    min_steps: int,
+    max_steps: int,
+    warmup: int,
+    block: int = 1,
+    block_seconds: float = 0.0,
+    pause: float = 0.0,
 ) -> dict:
     """Step the sides in alternation: one untimed step each, warm-up, then timed rounds.
 
-    A round runs ``block`` steps of one side, then ``block`` of the other; the order
-    flips every round. Returns the per-step wall and CPU times of the timed steps and
-    every step's loss (as floats) of each side; the number of rounds fills about
-    ``seconds``.
+    A round runs a block of steps of one side, then one of the other; the order flips
+    every round. A block has at least ``block`` steps and lasts at least about
+    ``block_seconds``; after each block the process sleeps ``pause`` seconds, so that
+    the other library starts with its thread pool asleep, not spinning. Returns the
+    per-step wall and CPU times of the timed steps and every step's loss (as floats)
+    of each side; the number of steps fills about ``seconds``.
     """
     losses: dict[str, list] = {side: [step()] for side, step in sides.items()}  # step 1: same weights, same batch
     warm_times: dict[str, list] = {side: [] for side in sides}
@@ -191,8 +210,10 @@ def interleave(
             start = time.perf_counter()
             losses[side].append(step())
             warm_times[side].append(time.perf_counter() - start)
-    per_step = sum(float(np.median(t)) for t in warm_times.values()) if warmup else 0.0
-    steps = int(np.clip(seconds / per_step if per_step > 0 else min_steps, min_steps, max_steps))
+    per_side = [float(np.median(t)) for t in warm_times.values()] if warmup else [0.0]
+    steps = int(np.clip(seconds / sum(per_side) if sum(per_side) > 0 else min_steps, min_steps, max_steps))
+    if max(per_side) > 0:
+        block = max(block, int(np.ceil(block_seconds / max(per_side))))
     rounds = max(2, -(-steps // block))
     rounds += rounds % 2  # an even count: each side goes first equally often
     steps = rounds * block
@@ -213,6 +234,8 @@ def interleave(
                     times[side][i] = time.perf_counter() - start
                     cpu_times[side][i] = time.process_time() - cpu_start
                     losses[side].append(loss)
+                if pause:
+                    time.sleep(pause)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -238,10 +261,9 @@ def _round_ratios(measured: dict, side: str, reference: str) -> dict:
 def summarise(measured: dict, side: str, reference: str = "torch") -> dict:
     """Medians, quartiles, the ratio ``side / reference`` and the trajectory check of one pair.
 
-    The first step of each round is left out of the times: it pays for the other
-    library's thread pool, still spinning from its turn (at 2 threads, PyTorch's idle
-    OpenMP threads made the next dltoys LSTM step 24-34 ms instead of 16.5), a cost
-    that training with one library never sees.
+    The first step of each block is left out of the times: it wakes the library's
+    thread pool (and, without a pause, pays for the other library's, still spinning),
+    which training with one library does once.
     """
     block = measured["block"]
     keep = np.arange(measured["steps"]) % block != 0 if block > 1 else slice(None)
@@ -452,6 +474,8 @@ def main(argv: list[str] | None = None) -> int:
             "max_steps": args.max_steps,
             "warmup": args.warmup,
             "block": args.block,
+            "block_seconds": BLOCK_SECONDS if args.block > 1 else 0.0,
+            "pause": PAUSE if args.threads > 1 and args.block > 1 else 0.0,
         }
         for name in args.cases.split(","):
             case = CASES[name]
