@@ -344,7 +344,11 @@ class Sequential(Module):
         for index in reversed(range(len(layers))):
             grad_out = layers[index].backward(grad_out)
             if grad_out is None:  # that layer's input needs no gradient, so no layer before it does
-                trainable = [f"{i} ({type(layers[i]).__name__})" for i in range(index) if any(p.requires_grad for p in layers[i].parameters())]
+                trainable = [
+                    f"{i} ({type(layers[i]).__name__})"
+                    for i in range(index)
+                    if any(p.requires_grad for p in layers[i].parameters())
+                ]
                 if trainable:
                     raise RuntimeError(
                         f"Sequential.backward: layer {index} ({type(layers[index]).__name__}) returned no input "

@@ -479,14 +479,17 @@ class RNNBase(Module):
 
     # ----------------------------------------------------- cell interface
     def _project(self, x2d: np.ndarray, weights: _Weights, T: int, B: int) -> np.ndarray:
-        """Every step's input projection ``x_t W_ih^T + b`` in one matmul: (T*B, I) -> (T, B, G)."""
+        """Every step's input projection ``x_t W_ih^T + b`` in one matmul: (T*B, I) -> (T, B, G).
+
+        Time comes first in whatever layout the cell's ``_scan`` reads (the LSTM's is gate-major).
+        """
         xp = (x2d @ weights.w_ih.T).reshape(T, B, -1)  # (T, B, G)
         if weights.bias is not None:
             xp += weights.bias
         return xp
 
     def _scan(self, xp, h0, c0, weights: _Weights) -> dict:
-        """Forward through time for one direction: xp (T, B, G) -> saved arrays incl. hs (T+1, B, H)."""
+        """Forward through time for one direction: xp from ``_project`` -> saved arrays incl. hs (T+1, B, H)."""
         raise NotImplementedError
 
     def _scan_backward(self, saved, weights: _Weights, grad_h, dh, dc, norms) -> tuple:
