@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 
-.PHONY: demo test test-slow test-all oracle bench bench-smoke clean
+.PHONY: demo test test-slow test-all oracle bench bench-smoke bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,18 @@ test-all: $(VENV)/.dev
 ## oracle: install the PyTorch CPU build the parity tests and benchmarks compare against
 oracle: $(VENV)/.dev
 	$(BIN)/pip install -q $(TORCH)
+
+## bench: dltoys vs PyTorch CPU on the reference models at 1 and 2 threads; writes benchmarks/RESULTS.md
+bench: oracle
+	$(BIN)/python -m benchmarks.run
+
+## bench-smoke: a few steps per model and the loss guard, no timing claims (fast; CI)
+bench-smoke: oracle
+	$(BIN)/python -m benchmarks.run --smoke
+
+## bench-peers: numpy-ml, for its peer row in `make bench` (into benchmarks/.peers, not a dependency)
+bench-peers: $(VENV)/.dev
+	$(BIN)/pip install -q --no-deps --target benchmarks/.peers numpy-ml
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache

@@ -33,6 +33,8 @@ class Linear(Module):
     With ``X`` the input flattened to ``(N, in)`` and ``G = dL/dY`` of shape ``(N, out)``::
 
         dL/dW = G^T X        dL/db = sum_n G_n        dL/dX = G W
+
+    ``dL/dX`` is skipped (backward returns None) when ``needs_input_grad`` is False.
     """
 
     def __init__(
@@ -77,6 +79,8 @@ class Linear(Module):
             self.weight.grad += g2d.T @ x2d  # (out, in)
         if self.bias is not None and self.bias.requires_grad:
             self.bias.grad += g2d.sum(axis=0)  # (out,)
+        if not self.needs_input_grad:
+            return None  # the input is data
         return (g2d @ self.weight.data).reshape(in_shape)  # (*, in)
 
 

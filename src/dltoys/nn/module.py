@@ -9,6 +9,11 @@ The contract (PyTorch's vocabulary, hand-written backward passes):
   so gradients accumulate until :meth:`Module.zero_grad` (a parameter shared by
   two modules, or used at every time step, collects every contribution).
 - ``state_dict()`` keys and shapes equal PyTorch's for the same module.
+- ``needs_input_grad = False`` says the input is data that nothing upstream
+  learns from: layers that can (``Linear``, the recurrent layers) then skip the
+  input gradient and ``backward`` returns None, as PyTorch skips the gradient of
+  a tensor that does not require one. A training loop sets it on the model it
+  trains; ``Sequential`` hands it to its first layer with parameters.
 
 A module's cache holds one forward call. To apply the same weights twice in
 one graph, give two modules the same :class:`Parameter` (tied weights) or
@@ -83,6 +88,10 @@ class Module:
     training: bool = True
     _buffer_names: tuple = ()
     _cache: Any = None
+    #: Whether ``backward`` must return the gradient of the input. False when the input
+    #: is data: a layer that can skip that product (the largest matmul of an MLP's first
+    #: layer, ~1/5 of its training step) does and returns None; the others ignore it.
+    needs_input_grad: bool = True
 
     def __init__(self) -> None:
         self.training = True
@@ -313,9 +322,40 @@ class Sequential(Module):
             x = layer(x)
         return x
 
+    @property
+    def needs_input_grad(self) -> bool:
+        """False: the input is data (see :class:`Module`); set on the first layer with parameters.
+
+        The layers in front of that one have no parameters (Flatten, an activation):
+        their gradients serve only the input, so backward stops where it returns None.
+        """
+        return vars(self).get("_needs_input_grad", True)
+
+    @needs_input_grad.setter
+    def needs_input_grad(self, value: bool) -> None:
+        self._needs_input_grad = bool(value)
+        for layer in self.children():
+            if next(layer.parameters(), None) is not None:
+                layer.needs_input_grad = bool(value)
+                break
+
     def backward(self, grad_out: Any) -> Any:
-        for layer in reversed(list(self.children())):
-            grad_out = layer.backward(grad_out)
+        layers = list(self.children())
+        for index in reversed(range(len(layers))):
+            grad_out = layers[index].backward(grad_out)
+            if grad_out is None:  # that layer's input needs no gradient, so no layer before it does
+                trainable = [
+                    f"{i} ({type(layers[i]).__name__})"
+                    for i in range(index)
+                    if any(p.requires_grad for p in layers[i].parameters())
+                ]
+                if trainable:
+                    raise RuntimeError(
+                        f"Sequential.backward: layer {index} ({type(layers[index]).__name__}) returned no input "
+                        f"gradient (needs_input_grad=False) but layers {', '.join(trainable)} before it have "
+                        "trainable parameters; set needs_input_grad on the Sequential, not on an inner layer"
+                    )
+                return None
         return grad_out
 
 

@@ -96,7 +96,8 @@ class SGD(Optimizer):
                 velocity = self.state["momentum_buffer"][index] = grad.copy()
             else:
                 velocity *= self.momentum
-                velocity += (1 - self.dampening) * grad
+                # without dampening, no (1 - 0) * grad temporary: a fifth of the step's memory passes
+                velocity += grad if self.dampening == 0 else (1 - self.dampening) * grad
             # Nesterov: step along the gradient plus the velocity's look-ahead.
             grad = grad + self.momentum * velocity if self.nesterov else velocity
         param.data -= float(self.lr) * grad

@@ -1,0 +1,307 @@
+"""The reference models of the benchmark, each built twice: from ``dltoys.nn`` and from ``torch.nn``.
+
+Every case returns logits of shape ``(N, C)`` and integer targets ``(N,)``, so one
+training step is the same on both sides: forward, cross-entropy, backward, optimizer
+step. The dltoys model is built first (from a seeded generator); its ``state_dict()``
+(PyTorch's keys) is copied into the PyTorch model, so both start from the same
+weights and see the same batch.
+
+The dltoys side is looked up by name in ``dltoys.nn`` (``Case.needs``): a case whose
+layers do not exist yet is reported as "not built yet" and lights up when they land.
+The CNN and GPT cases assume PyTorch's constructor arguments and call conventions for
+those layers (``Conv2d(in, out, kernel)``, ``MaxPool2d(kernel)``,
+``MultiheadAttention(embed_dim, num_heads, batch_first=True)`` called as
+``attn(q, k, v, attn_mask=..., need_weights=False)`` returning ``(output, weights)``,
+its backward returning ``(dq, dk, dv)``): that is dltoys's contract, so they should
+need no change; if one does, this file is the one place to adapt.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+DTYPE = np.float32
+
+
+@dataclass(frozen=True)
+class Case:
+    """One reference model.
+
+    Attributes
+    ----------
+    name : short key (``mlp``), used on the command line and in the table.
+    title : what the row says (model and batch).
+    needs : names in ``dltoys.nn`` that the dltoys side is built from.
+    build_dltoys : ``(dltoys.nn, rng) -> Module`` returning logits ``(N, C)`` from ``forward(x)``.
+    build_torch : ``(torch.nn) -> torch.nn.Module`` with the same parameter names.
+    make_batch : ``rng -> (x, y)``: the input and integer targets ``(N,)``.
+    flops : multiply-adds x 2 of one training step's matmuls that a step must do
+        (forward, weight gradients, and input gradients of every layer but the
+        first), or None where not counted.
+    """
+
+    name: str
+    title: str
+    needs: tuple[str, ...]
+    build_dltoys: Callable[[Any, np.random.Generator], Any]
+    build_torch: Callable[[Any], Any]
+    make_batch: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
+    flops: int | None = None
+
+    def missing(self) -> list[str]:
+        """The names in ``needs`` that ``dltoys.nn`` does not have yet."""
+        from dltoys import nn
+
+        return [name for name in self.needs if not hasattr(nn, name)]
+
+
+def _make(namespace, name: str, *args, rng=None, **kwargs):
+    """``namespace.name(*args, **kwargs)``, passing ``rng`` where the constructor takes one (dltoys)."""
+    cls = getattr(namespace, name)
+    if rng is not None and "rng" in inspect.signature(cls).parameters:
+        kwargs["rng"] = rng
+    return cls(*args, **kwargs)
+
+
+def _sequential(spec: list[tuple], namespace, rng=None):
+    return namespace.Sequential(*[_make(namespace, name, *args, rng=rng) for name, *args in spec])
+
+
+# ---------------------------------------------------------------- MLP
+BATCH_MLP = 128
+MLP_SIZES = (784, 256, 256, 10)
+MLP_SPEC = [("Linear", 784, 256), ("ReLU",), ("Linear", 256, 256), ("ReLU",), ("Linear", 256, 10)]
+
+
+def _mlp_flops(batch: int, sizes: tuple[int, ...]) -> int:
+    macs = [n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+    # forward + weight gradients for every layer; input gradients for all but the first
+    return 2 * batch * (2 * sum(macs) + sum(macs[1:]))
+
+
+def _classification_batch(shape: tuple, n_classes: int) -> Callable:
+    def make(rng: np.random.Generator):
+        x = rng.standard_normal((shape[0], *shape[1:]), dtype=DTYPE)
+        y = rng.integers(0, n_classes, size=shape[0])
+        return x, y
+
+    return make
+
+
+MLP = Case(
+    name="mlp",
+    title=f"MLP 784-256-256-10 ReLU, batch {BATCH_MLP}",
+    needs=("Linear", "ReLU", "Sequential"),
+    build_dltoys=lambda nn, rng: _sequential(MLP_SPEC, nn, rng),
+    build_torch=lambda nn: _sequential(MLP_SPEC, nn),
+    make_batch=_classification_batch((BATCH_MLP, 784), 10),
+    flops=_mlp_flops(BATCH_MLP, MLP_SIZES),
+)
+
+# ---------------------------------------------------------------- CNN
+BATCH_CNN = 64
+# 28 -> conv 26 -> pool 13 -> conv 11 -> pool 5: 16 * 5 * 5 features
+CNN_SPEC = [
+    ("Conv2d", 1, 8, 3), ("ReLU",), ("MaxPool2d", 2),
+    ("Conv2d", 8, 16, 3), ("ReLU",), ("MaxPool2d", 2),
+    ("Flatten",), ("Linear", 16 * 5 * 5, 10),
+]  # fmt: skip
+
+CNN = Case(
+    name="cnn",
+    title=f"CNN 1x28x28: conv3x3 8, pool, conv3x3 16, pool, linear; batch {BATCH_CNN}",
+    needs=("Conv2d", "MaxPool2d", "ReLU", "Flatten", "Linear", "Sequential"),
+    build_dltoys=lambda nn, rng: _sequential(CNN_SPEC, nn, rng),
+    build_torch=lambda nn: _sequential(CNN_SPEC, nn),
+    make_batch=_classification_batch((BATCH_CNN, 1, 28, 28), 10),
+)
+
+# ------------------------------------------------------- RNN and LSTM
+SEQ_INPUT, SEQ_HIDDEN, SEQ_LEN, SEQ_BATCH, SEQ_CLASSES = 32, 128, 50, 64, 10
+
+
+def _last_step_classifier_dltoys(cell_name: str):
+    """A recurrent layer and a Linear head on the last step's hidden state (dltoys side)."""
+
+    def build(nn, rng):
+        class LastStepClassifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = _make(nn, cell_name, SEQ_INPUT, SEQ_HIDDEN, batch_first=True, rng=rng)
+                self.head = _make(nn, "Linear", SEQ_HIDDEN, SEQ_CLASSES, rng=rng)
+
+            @property
+            def needs_input_grad(self):
+                return self.rnn.needs_input_grad
+
+            @needs_input_grad.setter
+            def needs_input_grad(self, value):
+                self.rnn.needs_input_grad = value  # the layer that reads the input
+
+            def forward(self, x):  # (B, T, I)
+                _, state = self.rnn(x)
+                h_n = state[0] if cell_name == "LSTM" else state  # (1, B, H)
+                return self.head(h_n[-1])  # (B, C)
+
+            def backward(self, grad_out):
+                grad_h_n = self.head.backward(grad_out)[None]  # (1, B, H)
+                # the loss reads only the final state: pass dL/dh_n, no (B, T, H) zeros
+                grad_state = (grad_h_n, None) if cell_name == "LSTM" else grad_h_n
+                return self.rnn.backward((None, grad_state))
+
+        return LastStepClassifier()
+
+    return build
+
+
+def _last_step_classifier_torch(cell_name: str):
+    def build(nn):
+        class LastStepClassifier(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.rnn = getattr(nn, cell_name)(SEQ_INPUT, SEQ_HIDDEN, batch_first=True)
+                self.head = nn.Linear(SEQ_HIDDEN, SEQ_CLASSES)
+
+            def forward(self, x):
+                _, state = self.rnn(x)
+                h_n = state[0] if cell_name == "LSTM" else state
+                return self.head(h_n[-1])
+
+        return LastStepClassifier()
+
+    return build
+
+
+def _sequence_case(cell_name: str, title: str) -> Case:
+    return Case(
+        name=cell_name.lower(),
+        title=f"{title}: input {SEQ_INPUT}, hidden {SEQ_HIDDEN}, length {SEQ_LEN}, batch {SEQ_BATCH}",
+        needs=(cell_name, "Linear", "Module"),
+        build_dltoys=_last_step_classifier_dltoys(cell_name),
+        build_torch=_last_step_classifier_torch(cell_name),
+        make_batch=_classification_batch((SEQ_BATCH, SEQ_LEN, SEQ_INPUT), SEQ_CLASSES),
+    )
+
+
+RNN = _sequence_case("RNN", "RNN tanh, loss on the last step")
+LSTM = _sequence_case("LSTM", "LSTM, loss on the last step")
+
+# ------------------------------------------------------------ GPT
+VOCAB, CONTEXT, D_MODEL, N_HEADS, N_LAYERS, BATCH_GPT = 65, 64, 128, 4, 2, 32
+
+
+def _causal_mask() -> np.ndarray:
+    """PyTorch's boolean ``attn_mask``: True where a position may NOT attend (the future)."""
+    return np.triu(np.ones((CONTEXT, CONTEXT), dtype=bool), k=1)  # (T, T)
+
+
+def _gpt_dltoys(nn, rng):
+    mask = _causal_mask()
+
+    class Block(nn.Module):
+        """Pre-LayerNorm block: ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``."""
+
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(D_MODEL)
+            self.attn = _make(nn, "MultiheadAttention", D_MODEL, N_HEADS, batch_first=True, rng=rng)
+            self.ln_2 = nn.LayerNorm(D_MODEL)
+            self.mlp = _sequential([("Linear", D_MODEL, 4 * D_MODEL), ("GELU",), ("Linear", 4 * D_MODEL, D_MODEL)], nn, rng)
+
+        def forward(self, x):  # (B, T, D)
+            h = self.ln_1(x)
+            attended, _ = self.attn(h, h, h, attn_mask=mask, need_weights=False)
+            x = x + attended
+            return x + self.mlp(self.ln_2(x))
+
+        def backward(self, grad_out):  # (B, T, D)
+            grad = grad_out + self.ln_2.backward(self.mlp.backward(grad_out))
+            grad_q, grad_k, grad_v = self.attn.backward(grad)
+            return grad + self.ln_1.backward(grad_q + grad_k + grad_v)
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok_emb = _make(nn, "Embedding", VOCAB, D_MODEL, rng=rng)
+            self.pos_emb = _make(nn, "Embedding", CONTEXT, D_MODEL, rng=rng)
+            self.blocks = nn.ModuleList([Block() for _ in range(N_LAYERS)])
+            self.ln_f = nn.LayerNorm(D_MODEL)
+            self.head = _make(nn, "Linear", D_MODEL, VOCAB, bias=False, rng=rng)
+
+        def forward(self, idx):  # (B, T) int
+            B, T = idx.shape
+            x = self.tok_emb(idx) + self.pos_emb(np.arange(T))  # (B, T, D)
+            for block in self.blocks:
+                x = block(x)
+            self._cache = (B, T)
+            return self.head(self.ln_f(x)).reshape(B * T, VOCAB)  # (B*T, V)
+
+        def backward(self, grad_out):
+            B, T = self._saved()
+            grad = self.ln_f.backward(self.head.backward(grad_out.reshape(B, T, VOCAB)))  # (B, T, D)
+            for block in reversed(list(self.blocks)):
+                grad = block.backward(grad)
+            self.tok_emb.backward(grad)
+            self.pos_emb.backward(grad.sum(axis=0))  # (T, D): the positions are shared by the batch
+
+    return GPT()
+
+
+def _gpt_torch(nn):
+    import torch
+
+    mask = torch.from_numpy(_causal_mask())
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln_1 = nn.LayerNorm(D_MODEL)
+            self.attn = nn.MultiheadAttention(D_MODEL, N_HEADS, batch_first=True)
+            self.ln_2 = nn.LayerNorm(D_MODEL)
+            self.mlp = nn.Sequential(nn.Linear(D_MODEL, 4 * D_MODEL), nn.GELU(), nn.Linear(4 * D_MODEL, D_MODEL))
+
+        def forward(self, x):
+            h = self.ln_1(x)
+            x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+            return x + self.mlp(self.ln_2(x))
+
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok_emb = nn.Embedding(VOCAB, D_MODEL)
+            self.pos_emb = nn.Embedding(CONTEXT, D_MODEL)
+            self.blocks = nn.ModuleList([Block() for _ in range(N_LAYERS)])
+            self.ln_f = nn.LayerNorm(D_MODEL)
+            self.head = nn.Linear(D_MODEL, VOCAB, bias=False)
+            self.register_buffer("positions", torch.arange(CONTEXT), persistent=False)
+
+        def forward(self, idx):
+            B, T = idx.shape
+            x = self.tok_emb(idx) + self.pos_emb(self.positions[:T])
+            for block in self.blocks:
+                x = block(x)
+            return self.head(self.ln_f(x)).reshape(B * T, VOCAB)
+
+    return GPT()
+
+
+def _gpt_batch(rng: np.random.Generator):
+    tokens = rng.integers(0, VOCAB, size=(BATCH_GPT, CONTEXT + 1))
+    return tokens[:, :-1].copy(), tokens[:, 1:].reshape(-1).copy()  # next-token targets
+
+
+GPT = Case(
+    name="gpt",
+    title=f"GPT: vocab {VOCAB}, context {CONTEXT}, d_model {D_MODEL}, {N_HEADS} heads, "
+    f"{N_LAYERS} layers, MLP 4x, causal; batch {BATCH_GPT}",
+    needs=("Embedding", "LayerNorm", "MultiheadAttention", "GELU", "Linear", "ModuleList", "Sequential"),
+    build_dltoys=_gpt_dltoys,
+    build_torch=_gpt_torch,
+    make_batch=_gpt_batch,
+)
+
+CASES: dict[str, Case] = {case.name: case for case in (MLP, CNN, RNN, LSTM, GPT)}

@@ -1,0 +1,355 @@
+"""``make bench``: dltoys against PyTorch CPU, side by side, at 1 and 2 BLAS threads.
+
+Usage (from the repository root)::
+
+    python -m benchmarks.run            # the full run: writes benchmarks/RESULTS.md
+    python -m benchmarks.run --smoke    # a few steps per model, the loss guard, no timing claims
+
+Each thread setting runs in its own worker process (:mod:`benchmarks.worker`) with
+``OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = n`` set before NumPy
+loads and ``torch.set_num_threads(n)``; dltoys's allocator setting
+(:func:`dltoys.train.tune_allocator`, which ``fit`` applies) is on in those workers,
+and one more worker at 2 threads runs with it off. Memory is measured in one small
+process per model and side. The run exits non-zero, and writes no results, when the
+two frameworks' losses disagree on any model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .cases import CASES
+from .peers import PEERS_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+#: The issue's goals: ratio dltoys / PyTorch at 2 threads, same run.
+GOALS = {"mlp": 0.9, "rnn": 0.7, "cnn": 1.3, "lstm": 1.5, "gpt": 1.5}
+#: The MLP's dltoys step should reach this fraction of the float32 matmul peak.
+MLP_PEAK_GOAL = 0.70
+MIB = 1 << 20
+
+
+# ------------------------------------------------------------- the workers
+def _worker_env(threads: int, tune_allocator: bool) -> dict:
+    env = dict(os.environ)
+    for name in THREAD_VARIABLES:
+        env[name] = str(threads)
+    # the checkout being measured, ahead of any installed copy
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), str(ROOT), env.get("PYTHONPATH")]))
+    if not tune_allocator:
+        env["DLTOYS_TUNE_ALLOCATOR"] = "0"
+    return env
+
+
+def run_worker(threads: int, worker_args: list[str], tune_allocator: bool = True) -> tuple[dict, int]:
+    """Run one worker process; returns its JSON output and exit code."""
+    with tempfile.TemporaryDirectory(prefix="dltoys-bench-") as tmp:
+        out = Path(tmp) / "out.json"
+        command = [sys.executable, "-m", "benchmarks.worker", "--threads", str(threads), "--json", str(out)]
+        if not tune_allocator:
+            command.append("--no-tune-allocator")
+        done = subprocess.run(command + worker_args, cwd=ROOT, env=_worker_env(threads, tune_allocator))
+        if not out.exists():
+            raise SystemExit(f"benchmarks: the worker ({' '.join(command + worker_args)}) wrote no results (exit {done.returncode})")
+        return json.loads(out.read_text()), done.returncode
+
+
+# ----------------------------------------------------------- what to print
+def _machine() -> dict:
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = None
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True)
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": None if memory is None else round(memory / (1 << 30), 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "commit": commit.stdout.strip() or "unknown",
+    }
+
+
+def _load_note(loads: tuple, machine: dict) -> str:
+    if max(loads) >= 0.5 * (machine["cores"] or 1):
+        return (" — **a busy machine**: other processes shared the cores, so times drift and 2-thread "
+                "figures (whose threads wait for each other at every BLAS call) are unreliable; re-run quiet")
+    if max(loads) > 0.3:
+        return " (a little load: compare ratios, not absolute times)"
+    return ""
+
+
+def _ms(stats: dict) -> str:
+    return f"{stats['median_ms']:.2f} ({stats['q1_ms']:.2f}-{stats['q3_ms']:.2f})"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _round(r: dict) -> str:
+    ratios = r["round_ratios"]
+    return f"{ratios['median']:.2f} ({ratios['q1']:.2f}-{ratios['q3']:.2f})"
+
+
+def _guard(r: dict) -> str:
+    verdict = "yes" if r["guard_ok"] else "**NO**"
+    return f"{verdict}: {r['trajectory_diff']:.0e} / {r['resync_loss_diff']:.0e} / {r['resync_update_diff']:.0e}"
+
+
+def timing_table(runs: dict, untuned: dict | None, skipped: dict) -> str:
+    """One row per model, optimizer and thread count."""
+    untuned_ratio = {(r["case"], r["optimizer"]): r["ratio"] for r in (untuned or {}).get("results", [])}
+    header = ["model", "optimizer", "threads", "dltoys ms, median (IQR)", "PyTorch ms, median (IQR)",
+              "ratio dltoys/PyTorch", "per-round ratio, median (IQR)", "ratio, allocator not tuned",
+              "guard: loss, first steps / resync loss / resync update", "timed steps"]  # fmt: skip
+    rows = []
+    for name, case in CASES.items():
+        if name in skipped:
+            rows.append([case.title, "-", "-", skipped[name], "", "", "", "", "", ""])
+            continue
+        for threads, run in runs.items():
+            for r in (r for r in run["results"] if r["case"] == name):
+                no_tune = untuned_ratio.get((name, r["optimizer"])) if threads == (untuned or {}).get("threads") else None
+                rows.append([
+                    case.title if r["optimizer"] == "SGD" and threads == min(runs) else "",
+                    r["optimizer"], str(threads), _ms(r["dltoys"]), _ms(r["torch"]), f"**{r['ratio']:.2f}**",
+                    _round(r), "" if no_tune is None else f"{no_tune:.2f}",
+                    _guard(r),
+                    str(r["steps"]),
+                ])  # fmt: skip
+        if name == "mlp":
+            for threads, run in runs.items():
+                for r in run.get("peers", []):
+                    rows.append(["numpy-ml's MLP (a peer; ratio numpy-ml/PyTorch)", r["optimizer"], str(threads),
+                                 _ms(r["numpy_ml"]), _ms(r["torch"]), f"{r['ratio']:.2f}", _round(r), "",
+                                 f"{'yes' if r['guard_ok'] else 'no'}: {r['trajectory_diff']:.0e}", str(r["steps"])])  # fmt: skip
+    return _table(header, rows)
+
+
+def cpu_lines(runs: dict) -> list[str]:
+    """Ratios of CPU time at 1 thread: at one thread per side, other processes on the machine
+    delay a step without adding to its CPU time, so these move less than the wall-clock ones."""
+    run = runs.get(1)
+    if not run or not run["results"]:
+        return []
+    parts = [f"{r['case'].upper()} {r['optimizer']} {r['cpu_ms']['dltoys'] / r['cpu_ms']['torch']:.2f}" for r in run["results"]]
+    return ["Ratios of CPU time at 1 thread (less sensitive to other processes on the machine): " + ", ".join(parts) + ".", ""]
+
+
+def peak_lines(runs: dict) -> list[str]:
+    lines = []
+    for threads, run in runs.items():
+        peak = run.get("peak")
+        if not peak:
+            continue
+        text = (f"- {threads} thread{'s' if threads > 1 else ''}: float32 matmul peak "
+                f"{peak['peak_gflops']:.0f} GFLOP/s (best of 7, n = {peak['n']}; median {peak['median_gflops']:.0f})")  # fmt: skip
+        for r in run["results"]:
+            if r["case"] == "mlp" and "dltoys_gflops" in r:
+                text += (f"; MLP step with {r['optimizer']}: dltoys {r['dltoys_gflops']:.0f} GFLOP/s = "
+                         f"**{r['dltoys_gflops'] / peak['peak_gflops']:.0%}** of peak, PyTorch "
+                         f"{r['torch_gflops']:.0f} GFLOP/s = {r['torch_gflops'] / peak['peak_gflops']:.0%}")  # fmt: skip
+        lines.append(text)
+    return lines
+
+
+def memory_table(memory: dict) -> str:
+    rows = []
+    for name, case in CASES.items():
+        sides = memory.get(name)
+        if not sides:
+            continue
+        dl, pt = sides.get("dltoys", {}), sides.get("torch", {})
+        rows.append([
+            case.title,
+            f"{dl['rss_growth'] / MIB:.1f}" if dl else "",
+            f"{dl['numpy_peak'] / MIB:.1f}" if dl else "",
+            f"{pt['rss_growth'] / MIB:.1f}" if pt else "",
+        ])  # fmt: skip
+    header = ["model", "dltoys: RSS growth, MiB", "dltoys: NumPy peak in a step, MiB", "PyTorch: RSS growth, MiB"]
+    return _table(header, rows)
+
+
+def goal_lines(runs: dict) -> list[str]:
+    lines = []
+    run = runs.get(2)
+    if run is None:
+        return ["- (the goals are stated at 2 threads, which this run did not measure)"]
+    for name, goal in GOALS.items():
+        results = [r for r in run["results"] if r["case"] == name]
+        if not results:
+            lines.append(f"- {name.upper()}: ratio <= {goal}: not measured (not built yet)")
+            continue
+        parts = ", ".join(f"{r['optimizer']} {r['ratio']:.2f}" for r in results)
+        met = all(r["ratio"] <= goal for r in results)
+        lines.append(f"- {name.upper()}: ratio <= {goal}: {parts}: **{'met' if met else 'missed'}**")
+    peak = run.get("peak")
+    for r in run["results"]:
+        if peak and r["case"] == "mlp" and r["optimizer"] == "SGD" and "dltoys_gflops" in r:
+            fraction = r["dltoys_gflops"] / peak["peak_gflops"]
+            lines.append(f"- MLP at >= {MLP_PEAK_GOAL:.0%} of the matmul peak: {fraction:.0%}: "
+                         f"**{'met' if fraction >= MLP_PEAK_GOAL else 'missed'}**")  # fmt: skip
+    return lines
+
+
+def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads: tuple, smoke: bool) -> str:
+    first = next(iter(runs.values()))
+    process = first["process"]
+    skipped = first.get("skipped", {})
+    blas = process.get("blas") or {}
+    versions = process.get("versions", {})
+    parts = [
+        "# dltoys vs PyTorch CPU: one training step, same model, weights, batch and dtype",
+        "",
+        "Written by `make bench` (`python -m benchmarks.run`); do not edit by hand. Where a goal is "
+        "missed, [NOTES.md](NOTES.md) says what dominates, with profiles, and what was tried.",
+        "",
+        f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; {machine['os']}",
+        f"- Load average (1 min) before / after the run: {loads[0]:.2f} / {loads[1]:.2f}" + _load_note(loads, machine),
+        f"- Python {machine['python']}, NumPy {versions.get('numpy')} with {blas.get('internal_api', '?')} "
+        f"{blas.get('version', '')} ({blas.get('architecture', '?')} kernels), PyTorch {versions.get('torch')} "
+        f"(MKL: {versions.get('torch_mkl')}, oneDNN: {versions.get('torch_mkldnn')}); dltoys at {machine['commit']}",
+        f"- Date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
+        "",
+        "## How it is measured",
+        "",
+        "- One step = zero the gradients, forward, cross-entropy, backward, optimizer step (SGD: lr 0.01, "
+        "momentum 0.9; Adam: lr 1e-3), float32 on both sides. The dltoys model is built from a seed; its "
+        "`state_dict()` is loaded into the PyTorch model; both cycle through the same 64 fixed batches. "
+        "The dltoys model has `needs_input_grad = False` (its input is data, so its first layer skips the "
+        "input gradient, as PyTorch does for a tensor that does not require one).",
+        "- One process per thread setting, with `OPENBLAS_NUM_THREADS`, `OMP_NUM_THREADS` and "
+        "`MKL_NUM_THREADS` equal and `torch.set_num_threads(n)`; inside it dltoys and PyTorch "
+        "alternate in blocks of steps (at least 8 steps and ~0.2 s each; the order flips every round), "
+        "after warm-up, with Python's garbage collector paused for both. At 2 threads the process "
+        "sleeps 0.25 s between blocks: an idle thread pool keeps spinning after its last call "
+        "(OpenBLAS's for 50-200 ms, which made PyTorch's MLP steps 6 ms instead of 1.7 every other "
+        "step), and training with one library never pays for the other's. Every step is timed; the "
+        "first of each block (waking the pool) is left out. Wall-clock medians with the interquartile "
+        "range; the ratio is of the medians; the per-round ratio compares the two sides' medians in "
+        "each pair of adjacent blocks, which moves less when other processes come and go.",
+        "- dltoys trains with `dltoys.train.tune_allocator()` on, as `fit` does. It is a process-wide "
+        "glibc setting, so PyTorch's steps in the same process run under it too; the column "
+        "'allocator not tuned' comes from one more process with it off for both.",
+        "- The guard (the run fails without it): both sides' losses agree over the first 6 steps, to 1e-4 "
+        "of the first loss; then, after the timed steps, PyTorch is given dltoys's weights and optimizer "
+        "state and both take one more step: the losses agree to 1e-4 of the first loss and every "
+        "parameter's update to 1e-3 (L2, relative). Further on, two float32 trajectories drift apart "
+        "by themselves (Adam's faster), hence the resynchronised step.",
+        "- Memory, in a fresh process per model and side, SGD: 'RSS growth' is how much the resident-set "
+        "high-water mark (`ru_maxrss`) grows over the first 3 training steps once model and batches exist "
+        "(activations, gradients, optimizer state, library workspaces); 'NumPy peak' is the peak of NumPy "
+        "allocations during one later step above those live before it (`tracemalloc`, blind to PyTorch).",
+        "",
+        "## Step times",
+        "",
+        timing_table(runs, untuned, skipped),
+        "",
+        *cpu_lines(runs),
+        "## Matmul peak and the MLP's share of it",
+        "",
+        *peak_lines(runs),
+        "",
+    ]
+    if memory:
+        parts += ["## Memory of one step", "", memory_table(memory), ""]
+    parts += ["## Goals (2 threads, same run)", "", *goal_lines(runs), ""]
+    if smoke:
+        parts.insert(2, "**Smoke run: a few steps per model; the times mean nothing.**\n")
+    return "\n".join(parts)
+
+
+# -------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="a few steps per model at 1 thread: the guard, no timing")
+    parser.add_argument("--threads", default="1,2", help="comma-separated BLAS thread counts")
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated: " + ", ".join(CASES))
+    parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per model and optimizer")
+    parser.add_argument("--no-untuned", action="store_true", help="skip the run without the allocator setting")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory processes")
+    parser.add_argument("--output", default=None, help=f"where to write the report (default {RESULTS.relative_to(ROOT)}; smoke: none)")
+    args = parser.parse_args(argv)
+
+    cases = args.cases.split(",")
+    unknown = [name for name in cases if name not in CASES]
+    if unknown:
+        parser.error(f"--cases: unknown {unknown}; allowed: {', '.join(CASES)}")
+    threads = [int(t) for t in args.threads.split(",")]
+    worker_args = ["--cases", ",".join(cases), "--seconds", str(args.seconds)]
+    peers = not args.smoke and "mlp" in cases and (PEERS_DIR / "numpy_ml").is_dir()
+    if peers:
+        worker_args.append("--peers")
+    if args.smoke:
+        threads = threads[:1]
+        worker_args += ["--min-steps", "4", "--max-steps", "4", "--block", "1", "--warmup", "1", "--batches", "2", "--peak-n", "256"]
+
+    loads = [os.getloadavg()[0]]
+    runs, failed = {}, False
+    for n in threads:
+        print(f"benchmarks: {n} thread{'s' if n > 1 else ''} ...", file=sys.stderr, flush=True)
+        runs[n], code = run_worker(n, worker_args)
+        failed |= code != 0
+    untuned = None
+    if not (args.smoke or args.no_untuned) and 2 in threads:
+        print("benchmarks: 2 threads, allocator not tuned ...", file=sys.stderr, flush=True)
+        untuned, code = run_worker(2, worker_args + ["--peak-n", "0"], tune_allocator=False)
+        untuned["threads"] = 2
+        failed |= code != 0
+    memory: dict = {}
+    if not (args.smoke or args.no_memory):
+        print("benchmarks: memory ...", file=sys.stderr, flush=True)
+        built = [name for name in cases if name not in next(iter(runs.values())).get("skipped", {})]
+        for name in built:
+            for side in ("dltoys", "torch"):
+                out, code = run_worker(1, ["--memory", name, side])
+                memory.setdefault(name, {})[side] = out["memory"]
+                failed |= code != 0
+    loads.append(os.getloadavg()[0])
+
+    text = report(runs, untuned, memory, _machine(), tuple(loads), args.smoke)
+    if not peers and not args.smoke:
+        text += "\nnumpy-ml's MLP (a peer row) was not measured: `make bench-peers` installs it.\n"
+    print(text)
+    bad = [f"{n} thread(s): {', '.join(run['failed'])}" for n, run in runs.items() if run.get("failed")]
+    if untuned and untuned.get("failed"):
+        bad.append("allocator not tuned: " + ", ".join(untuned["failed"]))
+    if failed or bad:
+        print("benchmarks: FAILED: the dltoys and PyTorch losses disagree: " + "; ".join(bad)
+              + " (no results written)", file=sys.stderr)  # fmt: skip
+        return 1
+    output = args.output if args.output is not None else (None if args.smoke else str(RESULTS))
+    if output:
+        Path(output).write_text(text + "\n")
+        print(f"benchmarks: wrote {output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
