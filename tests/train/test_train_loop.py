@@ -364,3 +364,21 @@ def test_history_round_trips_through_a_dict():
     assert again.epochs == history.epochs and again.batch_losses == history.batch_losses
     assert again.series == history.series and again.stop_reason == "because"
     assert repr(again).startswith("History(epochs=3, loss=")
+
+
+def test_fit_skips_the_data_input_gradient_and_restores_the_flag():
+    """During fit the first Linear skips dL/dx (the input is data); afterwards backward returns it again."""
+    x, y = xor_data(n=64)
+    model = mlp(0)
+    seen = []
+
+    class Spy(Callback):
+        def on_before_step(self, trainer):
+            seen.append(trainer.model[0].needs_input_grad)
+
+    fit(model, nn.CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), x, y, rng=0, epochs=1, batch_size=32,
+        callbacks=[Spy()])
+    assert seen == [False, False]
+    assert model.needs_input_grad and model[0].needs_input_grad
+    out = model(x[:4])
+    assert model.backward(np.ones_like(out)).shape == (4, 2)

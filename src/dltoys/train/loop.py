@@ -333,6 +333,10 @@ class Trainer:
         self.stop_reason = None
         self.batches_per_epoch = len(batches)
         bar = ProgressBar(config.epochs, len(batches)) if progress_enabled(config.progress) else None
+        # The inputs are data: the loop never uses the gradient backward returns for them, so the
+        # first layer may skip computing it (the largest matmul of an MLP's first layer).
+        needed_input_grad = self.model.needs_input_grad
+        self.model.needs_input_grad = False
         try:
             for callback in self.callbacks:
                 callback.on_train_begin(self)
@@ -375,6 +379,7 @@ class Trainer:
             exc.history = self.history
             raise
         finally:
+            self.model.needs_input_grad = needed_input_grad
             if bar is not None:
                 bar.close()
         return self.history
