@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from .toys.base import Report, describe_bounds
+from .train.threads import blas_threads
 from .toys.registry import ConfigError, config_fields, describe_type, get_toy, make_config, new_run_dir, parse_overrides, run_toy, toy_names
 
 
@@ -92,22 +93,28 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", default="runs", help="where run directories go (default: runs/)")
         p.add_argument("--progress", dest="progress", action="store_true", default=None, help="force progress bars")
         p.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+        p.add_argument("--threads", type=int, default=None, metavar="N",
+                       help="BLAS threads (default: the library's own setting); 1 is faster on a busy machine")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
+    if getattr(args, "threads", None) is not None and args.threads < 1:
+        parser.error(f"--threads: expected an integer >= 1, received {args.threads}")
     try:
         if args.command == "list":
             if rest:
                 parser.error(f"unexpected arguments: {' '.join(rest)}")
             return _cmd_list(args)
         if args.command == "run":
-            return _cmd_run(args, rest)
+            with blas_threads(args.threads):
+                return _cmd_run(args, rest)
         if rest:
             parser.error(f"unexpected arguments: {' '.join(rest)}")
-        return _cmd_tour(args)
+        with blas_threads(args.threads):
+            return _cmd_tour(args)
     except ConfigError as exc:
         print(f"dltoys: error: {exc}", file=sys.stderr)
         return 2

@@ -10,7 +10,8 @@
 - Metrics: :func:`accuracy`, :func:`binary_accuracy`, :func:`binary_accuracy_logits`, :func:`mse`.
 - Checkpoints: :func:`save`, :func:`load`, :func:`read` (``.npz`` + JSON, no pickle,
   atomic writes; failures raise :class:`CheckpointError`).
-- :func:`tune_allocator`: the glibc malloc setting that :func:`fit` applies by default.
+- :func:`tune_allocator`: the glibc malloc setting that :func:`fit` applies by default;
+  :func:`blas_threads`: an explicit limit on the BLAS thread pool (busy machines).
 
 ``train`` sees modules, losses and optimizers only; it never imports models or toys.
 """
@@ -29,9 +30,11 @@ from .loop import (
     fit,
     predict,
 )
+from .threads import blas_threads
 from .metrics import METRICS, accuracy, binary_accuracy, binary_accuracy_logits, mse
 
 __all__ = [
+    "blas_threads",
     "METRICS",
     "Callback",
     "Checkpoint",
