@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 
-.PHONY: demo test test-slow test-all oracle bench bench-smoke bench-peers clean
+.PHONY: demo test test-fast test-slow oracle bench bench-smoke bench-peers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,16 +29,17 @@ $(VENV)/.dev: $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/dltoys tour
 
-## test: set up the dev environment and run every test but the slow training runs
+## test: set up the dev environment and run every test, the toys' quick-mode training runs included
 test: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+## test-fast: everything but the training runs marked slow (what a bare `pytest` runs)
+test-fast: $(VENV)/.dev
 	$(BIN)/python -m pytest -q
 
-## test-slow: the long training runs only; test-all: everything
+## test-slow: only the training runs marked slow
 test-slow: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -m slow
-
-test-all: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -m "slow or not slow"
 
 ## oracle: install the PyTorch CPU build the parity tests and benchmarks compare against
 oracle: $(VENV)/.dev
