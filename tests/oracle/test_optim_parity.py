@@ -21,13 +21,8 @@ from dltoys.optim import (  # noqa: E402
     SGD,
     Adam,
     AdamW,
-    CosineAnnealingLR,
-    ExponentialLR,
-    LambdaLR,
     LinearLR,
-    MultiStepLR,
     RMSprop,
-    StepLR,
     clip_grad_norm_,
 )
 

@@ -14,7 +14,7 @@ import pytest
 from dltoys import nn
 from dltoys.train import CheckpointError, ModelCheckpoint, fit, load, read, save
 from dltoys.train import checkpoint as checkpoint_module
-from train_doubles import CountingHillClimb, mlp, weights, xor_data
+from train_doubles import mlp, weights, xor_data
 from dltoys.optim import SGD, RandomSearch
 
 

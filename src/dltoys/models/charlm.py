@@ -243,7 +243,7 @@ class CharLM(nn.Module):
         loss = nn.CrossEntropyLoss(reduction="sum")
         nats = 0.0
         state = None
-        with _eval_mode(self):
+        with nn.eval_mode(self):
             for start in range(0, per_stream, seq_len):
                 chunk = streams[:, start : start + seq_len + 1]  # (S, <= T + 1)
                 logits = self.lm(self.embedding(chunk[:, :-1]), state)  # (S, T, V)
@@ -295,7 +295,7 @@ class CharLM(nn.Module):
         temperature = check_float("temperature", temperature, low=0.0)
         rng = as_rng(rng)
         out = np.empty(n_chars, dtype=np.int64)
-        with _eval_mode(self):
+        with nn.eval_mode(self):
             logits = self.lm(self.embedding(prompt[None, :]))  # (1, P, V)
             state = self.lm.final_state
             for index in range(n_chars):
@@ -318,18 +318,3 @@ def _sample(logits: np.ndarray, temperature: float, rng: np.random.Generator) ->
     # side='right' never picks a zero-weight id: its cumulative value equals its predecessor's.
     index = np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right")
     return int(min(index, len(logits) - 1))
-
-
-class _eval_mode:
-    """Every submodule in eval mode inside the block, then back to its own mode."""
-
-    def __init__(self, model: nn.Module):
-        self.model = model
-
-    def __enter__(self) -> None:
-        self.modes = [(module, module.training) for module in self.model.modules()]
-        self.model.eval()
-
-    def __exit__(self, *exc: Any) -> None:
-        for module, training in self.modes:
-            module.training = training

@@ -22,6 +22,7 @@ stack the inputs into one batch.
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from typing import Any, Iterator
 
@@ -413,3 +414,19 @@ def as_float_input(module: Module, x: Any, dtype: np.dtype) -> np.ndarray:
             f"{type(module).__name__}: expected a numeric array, received dtype {array.dtype}"
         )
     return array.astype(dtype, copy=False)
+
+
+@contextlib.contextmanager
+def eval_mode(model: Module) -> Iterator[None]:
+    """Every module of ``model`` in eval mode inside the block, then back in its own mode (also on error).
+
+    For evaluation and sampling in the middle of training: Dropout off and
+    BatchNorm on its running statistics, without losing which modules were training.
+    """
+    modes = [(module, module.training) for module in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.training = training

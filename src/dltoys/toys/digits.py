@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 
@@ -42,21 +40,6 @@ QUICK: dict = {"epochs": 30}
 
 #: Train / validation / test shares, stratified by digit.
 FRACTIONS = (0.7, 0.1, 0.2)
-
-
-@contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Every model trains on one BLAS thread, so the times compare.
-
-    On a busy 2-core machine a second OpenBLAS thread does not help these small
-    matrices and can make scikit-learn's MLPClassifier (batches of 200) over ten
-    times slower while the threads wait for each other. threadpoolctl comes with
-    scikit-learn, which this toy needs for the data anyway.
-    """
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _fit_mlp(config: Config, split, progress) -> dict:
@@ -109,7 +92,9 @@ def run(config: Config, ctx: RunContext) -> Report:
     X, y = load_digits()  # (1797, 64) pixels in [0, 1], labels 0..9
     split = train_val_test_split(X, y, fractions=FRACTIONS, stratify=y, rng=config.seed)
     (X_train, _), (X_val, _), (X_test, y_test) = split
-    with _one_blas_thread():
+    # One BLAS thread for all three models, so their times compare: on a busy 2-core machine a
+    # second OpenBLAS thread made scikit-learn's MLPClassifier over ten times slower.
+    with train.blas_threads(1):
         ours = _fit_mlp(config, split, ctx.progress)
         references = _fit_references(config, split) if config.references else {}
 

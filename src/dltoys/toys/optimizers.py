@@ -125,7 +125,7 @@ def run(config: Config, ctx: RunContext) -> Report:
         "Each optimizer's one hyperparameter was picked from the grid in the table (factor-of-3 steps around "
         "the usual defaults) by its mean validation accuracy over the last quarter of the epochs; the test "
         "split was used only for the test column.",
-        f"Ranking on held-out data: " + " < ".join(f"{c.label} {best[c.label]['test_accuracy']:.0%}" for c in ranked)
+        "Ranking on held-out data: " + " < ".join(f"{c.label} {best[c.label]['test_accuracy']:.0%}" for c in ranked)
         + f". The network has {sum(p.data.size for p in adam['model'].parameters())} weights: a random guess is "
         "right in all of them at once with vanishing odds, and a hill-climbing nudge is nearly orthogonal to "
         "the downhill direction, which the gradient gives for free.",

@@ -302,7 +302,7 @@ def _notes(results: dict, config: Config, data_seconds: float, odd_share: float)
         "there is no step for a per-step target to attach to (the nearest equivalent, each row's zero-padded "
         "prefixes as extra rows, is not tried here). 'RNN' and 'LSTM' read one bit per step and get "
         "a loss at every step against the running parity of the prefix read so far — the label of the prefix row "
-        f"x[:t+1], computed from the same row, its last step the row's own label. 'RNN, row label only' is the same "
+        "x[:t+1], computed from the same row, its last step the row's own label. 'RNN, row label only' is the same "
         "RNN trained on the row label alone. Every held-out figure is for whole rows only (the last step).",
         "Logistic regression is at chance because no proper subset of the bits carries any information about the "
         "label: for every k < n bits, flipping one of the other bits flips the parity, so each feature (and every "

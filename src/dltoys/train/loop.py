@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from ..data.batches import Minibatches
-from ..nn.module import Module
+from ..nn.module import Module, eval_mode
 from ..optim.optimizer import Optimizer
 from ..utils import RngLike, as_rng
 from .allocator import tune_allocator
@@ -108,18 +107,6 @@ def _scalar(value: Any, where: str) -> float:
     return float(value)
 
 
-@contextmanager
-def _eval_mode(model: Module) -> Iterator[None]:
-    """Every module in eval mode inside the block, then back in the mode it had (also on error)."""
-    modes = [(module, module.training) for module in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for module, training in modes:
-            module.training = training
-
-
 def _first_non_finite(model: Module) -> tuple[str, int, int] | None:
     for name, param in model.named_parameters():
         finite = np.isfinite(param.data)
@@ -179,7 +166,7 @@ def evaluate(
     inputs = _as_inputs(x)
     batches = Minibatches(*inputs, y, batch_size=batch_size, names=[*_input_names("x", inputs), "y"])
     averages = _Averages()
-    with _eval_mode(model):
+    with eval_mode(model):
         for batch in batches:
             *batch_inputs, target = batch
             output = model(*batch_inputs)
@@ -205,7 +192,7 @@ def predict(model: Module, x: Inputs, *, batch_size: int | None = 256) -> Any:
     """
     inputs = _as_inputs(x)
     batches = Minibatches(*inputs, batch_size=batch_size, names=_input_names("x", inputs))
-    with _eval_mode(model):
+    with eval_mode(model):
         outputs = [model(*batch) for batch in batches]
     if isinstance(outputs[0], tuple):
         return tuple(np.concatenate(parts) for parts in zip(*outputs))
