@@ -128,3 +128,19 @@ def as_array(name: str, value: Any) -> np.ndarray:
     if array.dtype == object:
         raise TypeError(f"{name}: expected a numeric array, received {type(value).__name__} of objects")
     return array
+
+
+def check_features(owner: str, X: Any, n_features: int) -> np.ndarray:
+    """A non-empty ``(N, n_features)`` array of finite real numbers, or a clear error.
+
+    ``owner`` names the model in the message, e.g. ``"Perceptron(n_features=2)"``.
+    The array is returned as given (no dtype change).
+    """
+    X = as_array("X", X)
+    if X.ndim != 2 or X.shape[1] != n_features or X.shape[0] == 0:
+        raise ValueError(f"{owner}: expected X of shape (N >= 1, {n_features}), received {X.shape}")
+    if X.dtype.kind not in "biuf":
+        raise TypeError(f"X: expected real numbers, received dtype {X.dtype}")
+    if not np.isfinite(X).all():
+        raise ValueError("X: expected finite values, received NaN or inf")
+    return X

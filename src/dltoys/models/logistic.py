@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import nn, optim, train
 from ..nn.functional import sigmoid
-from ..utils import RngLike, as_array, check_float, check_int, resolve_dtype
+from ..utils import RngLike, as_array, check_features, check_float, check_int, resolve_dtype
 
 
 class LogisticRegression(nn.Module):
@@ -95,17 +95,7 @@ class LogisticRegression(nn.Module):
 
     # ------------------------------------------------------------ predicting
     def _features(self, X: Any) -> np.ndarray:
-        X = as_array("X", X)
-        if X.ndim != 2 or X.shape[1] != self.n_features or X.shape[0] == 0:
-            raise ValueError(
-                f"LogisticRegression(n_features={self.n_features}): expected X of shape "
-                f"(N >= 1, {self.n_features}), received {X.shape}"
-            )
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"X: expected real numbers, received dtype {X.dtype}")
-        if not np.isfinite(X).all():
-            raise ValueError("X: expected finite values, received NaN or inf")
-        return X
+        return check_features(f"LogisticRegression(n_features={self.n_features})", X, self.n_features)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """The logits ``w . x + b``, shape (N,)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils import RngLike, as_array, as_rng, check_float, check_int, resolve_dtype
+from ..utils import RngLike, as_array, as_rng, check_features, check_float, check_int, resolve_dtype
 
 
 @dataclass
@@ -91,18 +91,8 @@ class Perceptron:
         self.bias = self.dtype.type(0)
 
     def _check(self, X) -> np.ndarray:
-        X = as_array("X", X)
-        if X.ndim != 2 or X.shape[1] != self.n_features or X.shape[0] == 0:
-            raise ValueError(
-                f"Perceptron(n_features={self.n_features}): expected X of shape (N >= 1, {self.n_features}), "
-                f"received {X.shape}"
-            )
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"X: expected real numbers, received dtype {X.dtype}")
-        X = X.astype(self.dtype, copy=False)
-        if not np.isfinite(X).all():
-            raise ValueError("X: expected finite values, received NaN or inf")
-        return X
+        X = check_features(f"Perceptron(n_features={self.n_features})", X, self.n_features)
+        return X.astype(self.dtype, copy=False)
 
     def decision_function(self, X) -> np.ndarray:
         """``w . x + b`` for each row, shape (N,)."""
