@@ -144,3 +144,13 @@ def check_features(owner: str, X: Any, n_features: int) -> np.ndarray:
     if not np.isfinite(X).all():
         raise ValueError("X: expected finite values, received NaN or inf")
     return X
+
+
+def check_binary_labels(y: Any, n_rows: int) -> np.ndarray:
+    """0/1 labels of shape ``(n_rows,)`` or ``(n_rows, 1)``, returned as ``(n_rows,)``, or a clear error."""
+    y = as_array("y", y)
+    if y.shape not in ((n_rows,), (n_rows, 1)):
+        raise ValueError(f"y: expected shape ({n_rows},) to match X's rows, received {y.shape}")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError(f"y: expected labels 0 and 1, received {np.unique(y)[:5].tolist()}")
+    return y.reshape(n_rows)

@@ -128,8 +128,10 @@ def test_same_seed_same_weights_and_dtype_kept():
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (lambda m: m.fit([[0.0, 1.0]], [2]), ValueError, r"labels must be 0 or 1, received \[2\]"),
-        (lambda m: m.fit([[0.0, 1.0]], [1, 0]), ValueError, r"y must have shape \(1,\), received \(2,\)"),
+        (lambda m: m.fit([[0.0, 1.0]], [2]), ValueError, r"y: expected labels 0 and 1, received \[2\]"),
+        (lambda m: m.fit([[0.0, 1.0]], [1, 0]), ValueError, r"y: expected shape \(1,\) to match X's rows, received \(2,\)"),
+        (lambda m: novikoff_bound([[0.0, 1.0], [1.0, 0.0]], [5, 3], [1.0, 1.0], 0.0), ValueError,
+         r"y: expected labels 0 and 1, received \[3, 5\]"),
         (lambda m: m.fit([[0.0, 1.0, 2.0]], [1]), ValueError, r"expected X of shape \(N >= 1, 2\), received \(1, 3\)"),
         (lambda m: m.fit(np.zeros((0, 2)), []), ValueError, r"expected X of shape \(N >= 1, 2\), received \(0, 2\)"),
         (lambda m: m.fit([[np.nan, 1.0]], [1]), ValueError, r"X: expected finite values, received NaN or inf"),
@@ -149,3 +151,26 @@ def test_bad_constructor_arguments():
         Perceptron(0)
     with pytest.raises(ValueError, match=r"lr: expected a number in \(0, inf\), received 0"):
         Perceptron(2, lr=0.0)
+
+
+def test_block_scanning_is_exactly_the_online_rule():
+    """Many mistakes over several blocks: the same weights as visiting one sample at a time."""
+    X, y = make_blobs(1000, centers=[[-0.5, 0.0], [0.5, 0.0]], noise=1.0, rng=3)  # overlapping: ~400 mistakes/epoch
+    model = Perceptron(2)
+    fit = model.fit(X, y, max_epochs=3, rng=5)
+
+    weight, bias, mistakes = np.zeros(2, dtype=np.float32), np.float32(0), []
+    orders = np.random.default_rng(5)
+    for _ in range(3):
+        count = 0
+        for i in orders.permutation(len(X)):  # the textbook loop, as the reference
+            predicted = np.float32(X[i] @ weight + bias > 0)
+            if predicted != y[i]:
+                step = np.float32(y[i]) - predicted
+                weight += step * X[i]
+                bias += step
+                count += 1
+        mistakes.append(count)
+    assert fit.mistakes_per_epoch == mistakes and sum(mistakes) > 3 * Perceptron._BLOCK
+    np.testing.assert_array_equal(model.weight, weight)
+    assert model.bias == bias

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import nn, optim, train
 from ..nn.functional import sigmoid
-from ..utils import RngLike, as_array, check_features, check_float, check_int, resolve_dtype
+from ..utils import RngLike, check_binary_labels, check_features, check_float, check_int, resolve_dtype
 
 
 class LogisticRegression(nn.Module):
@@ -111,18 +111,10 @@ class LogisticRegression(nn.Module):
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy of :meth:`predict` against 0/1 labels ``y`` of shape (N,)."""
-        X = self._features(X)
-        return float(np.mean(self.predict(X) == self._labels(y, len(X))))
+        logits = self.decision_function(X)  # (N,), X checked there
+        return float(np.mean((logits > 0) == check_binary_labels(y, len(logits))))
 
     # -------------------------------------------------------------- training
-    def _labels(self, y: Any, n_rows: int) -> np.ndarray:
-        y = as_array("y", y)
-        if y.shape not in ((n_rows,), (n_rows, 1)):
-            raise ValueError(f"y: expected shape ({n_rows},) to match X's rows, received {y.shape}")
-        if not np.isin(y, (0, 1)).all():
-            raise ValueError(f"y: expected labels 0 and 1, received {np.unique(y)[:5].tolist()}")
-        return y.reshape(n_rows)
-
     def fit(
         self,
         X: Any,
@@ -173,12 +165,12 @@ class LogisticRegression(nn.Module):
             those before the step that failed, ``self.history`` the epochs before it.
         """
         X = self._features(X)
-        target = self._labels(y, len(X)).astype(self.dtype)[:, None]  # (N, 1)
+        target = check_binary_labels(y, len(X)).astype(self.dtype)[:, None]  # (N, 1)
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise TypeError("validation_data: expected a pair (X_val, y_val)")
             X_val = self._features(validation_data[0])
-            validation_data = (X_val, self._labels(validation_data[1], len(X_val)).astype(self.dtype)[:, None])
+            validation_data = (X_val, check_binary_labels(validation_data[1], len(X_val)).astype(self.dtype)[:, None])
         lr = check_float("lr", lr, low=0.0, low_inclusive=False)
         trainer = train.Trainer(
             self, nn.BCEWithLogitsLoss(), optim.SGD(self.parameters(), lr=lr, momentum=momentum),

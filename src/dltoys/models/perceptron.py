@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils import RngLike, as_array, as_rng, check_features, check_float, check_int, resolve_dtype
+from ..utils import RngLike, as_array, as_rng, check_binary_labels, check_features, check_float, check_int, resolve_dtype
 
 
 @dataclass
@@ -70,8 +70,8 @@ class Perceptron:
     rule never stops, and on XOR's four points no line gets more than three
     right, so no epoch ends above 75% accuracy.
 
-    The loop is over *mistakes*, not samples: within an epoch, one vectorised pass
-    finds the next misclassified sample in the epoch's order, the weights are
+    The loop is over *mistakes*, not samples: within an epoch, vectorised passes over
+    blocks of the epoch's order find the next misclassified sample, the weights are
     updated, and the search resumes after it. That is exactly the online rule,
     since correctly classified samples leave the weights unchanged.
 
@@ -82,6 +82,9 @@ class Perceptron:
     on perceptrons. Gallant (1990), Perceptron-based learning algorithms (the
     pocket algorithm).
     """
+
+    #: Rows scored per vectorised pass while looking for the next mistake.
+    _BLOCK = 256
 
     def __init__(self, n_features: int, lr: float = 1.0, dtype=None):
         self.n_features = check_int("n_features", n_features, minimum=1)
@@ -125,11 +128,7 @@ class Perceptron:
             Convergence, updates, mistakes and training accuracy per epoch.
         """
         X = self._check(X)
-        y = as_array("y", y)
-        if y.shape != (X.shape[0],):
-            raise ValueError(f"Perceptron.fit: y must have shape ({X.shape[0]},), received {y.shape}")
-        if not np.isin(y, (0, 1)).all():
-            raise ValueError(f"Perceptron.fit: labels must be 0 or 1, received {np.unique(y)[:5].tolist()}")
+        y = check_binary_labels(y, X.shape[0])
         max_epochs = check_int("max_epochs", max_epochs, minimum=1)
         if not isinstance(pocket, bool):
             raise TypeError(f"pocket: expected True or False, received {pocket!r}")
@@ -143,11 +142,15 @@ class Perceptron:
             mistakes = 0
             start = 0
             while start < len(order):
-                rest = order[start:]
+                # Score the next block of the epoch's order at the current weights: after a
+                # mistake only the rest of that block is scored again, so an epoch costs
+                # O(N + mistakes * BLOCK), not O(N * mistakes).
+                rest = order[start:start + self._BLOCK]
                 predicted = (X[rest] @ self.weight + self.bias > 0).astype(self.dtype)  # (R,)
                 wrong = np.flatnonzero(predicted != target[rest])
                 if wrong.size == 0:
-                    break
+                    start += len(rest)
+                    continue
                 index = rest[wrong[0]]
                 step = self.lr * (target[index] - predicted[wrong[0]])  # +lr or -lr
                 self.weight += step * X[index]
@@ -193,9 +196,9 @@ def novikoff_bound(X, y, weight, bias) -> float:
         If the hyperplane does not separate the classes with a positive margin.
     """
     X = np.asarray(as_array("X", X), dtype=np.float64)
-    y = as_array("y", y)
-    if X.ndim != 2 or y.shape != (X.shape[0],) or X.shape[0] == 0:
-        raise ValueError(f"novikoff_bound: expected X of shape (N >= 1, F) and y of shape (N,), received {X.shape} and {y.shape}")
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"novikoff_bound: expected X of shape (N >= 1, F), received {X.shape}")
+    y = check_binary_labels(y, X.shape[0])
     augmented = np.column_stack([X, np.ones(len(X))])  # (N, F + 1): the bias as one more weight
     u = np.append(np.asarray(weight, dtype=np.float64), float(bias))  # (F + 1,)
     if u.shape != (augmented.shape[1],):
