@@ -37,7 +37,10 @@ def train_xor(model_seed=0, shuffle_seed=0, epochs=5, **overrides):
 
 
 def test_learns_noisy_xor():
-    """A 2-16-2 tanh MLP, SGD momentum 0.9, lr 0.1, batch 16, seed 0: >= 99 % train and validation accuracy in 20 epochs."""
+    """A 2-16-2 tanh MLP, SGD momentum 0.9, lr 0.1, batch 16, seed 0: >= 99 % train and validation accuracy in 20 epochs.
+
+    Measured: 100% validation accuracy, the loss at 0.3% of its first epoch's.
+    """
     x, y = xor_data(seed=0)
     x_val, y_val = xor_data(seed=1)
     model = mlp(0)
@@ -45,7 +48,7 @@ def test_learns_noisy_xor():
                   validation_data=(x_val, y_val), metrics=["accuracy"], rng=0, epochs=20, batch_size=16)
     assert history["val_accuracy"][-1] >= 0.99
     assert history["accuracy"][-1] >= 0.99
-    assert history["loss"][-1] < 0.1 * history["loss"][0]
+    assert history["loss"][-1] < 0.01 * history["loss"][0]
     assert evaluate(model, None, x_val, y_val, metrics=["accuracy"])["accuracy"] >= 0.99
 
 
@@ -138,8 +141,9 @@ def test_gradient_free_optimizer_gets_a_closure_and_no_backward():
     # the best weights and the proposal are both evaluated on each batch; no backward pass
     assert optimizer.closure_calls == 2 * 20 * 8
     assert all(not p.grad.any() for p in model.parameters())
-    assert history["loss"][-1] < 0.5 * history["loss"][0]
-    assert history["accuracy"][-1] >= 0.9
+    # measured with seed 0: the loss at 21% of its first epoch's, 100% accuracy from epoch 17
+    assert history["loss"][-1] < 0.3 * history["loss"][0]
+    assert history["accuracy"][-1] == 1.0
 
 
 def test_gradient_free_step_must_return_the_loss():
@@ -282,7 +286,7 @@ def test_a_tuple_of_inputs_feeds_a_multi_input_model():
     model = TwoInputs()
     history = fit(model, nn.MSELoss(), SGD(model.parameters(), lr=0.05, momentum=0.9), (a, b), y, rng=0,
                   epochs=30, batch_size=16)
-    assert history["loss"][-1] < 1e-3
+    assert history["loss"][-1] < 1e-4  # measured: 2.3e-5 after 30 epochs
     np.testing.assert_allclose(predict(model, (a, b), batch_size=10), model(a, b), rtol=1e-6)
 
 

@@ -20,7 +20,7 @@ def check_n_samples(n_samples: Any, minimum: int = 1) -> int:
 
 def check_noise(noise: Any) -> float:
     """Check a noise scale: a finite number >= 0."""
-    return check_float("noise", noise, low=0.0, high_inclusive=False)  # prints [0, inf)
+    return check_float("noise", noise, low=0.0)
 
 
 def check_at_least_one_per_class(n_samples: int, n_classes: int) -> None:

@@ -1,4 +1,4 @@
-"""Look up a generator by name, for toys and the command line."""
+"""Look up a generator by name (`make_dataset("moons", ...)`); an unknown name lists the known ones."""
 
 from __future__ import annotations
 

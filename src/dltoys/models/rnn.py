@@ -148,7 +148,7 @@ class SequenceModel(nn.Module):
         hidden, self.final_state = self.rnn(x, hx)  # (B, T, H), state
         last = self.readout == "last"
         features = hidden[:, -1] if last else hidden  # (B, H) or (B, T, H)
-        self._cache = (hidden.shape, hx is not None)
+        self._cache = hidden.shape[0]  # the batch size: backward builds dL/dh_n from it
         return self.head(features)  # (B, O) or (B, T, O)
 
     def backward(self, grad_out: np.ndarray) -> Any:
@@ -164,13 +164,12 @@ class SequenceModel(nn.Module):
             Returned alone when forward had no ``hx``; otherwise ``(dx, dhx)``
             with ``dhx`` shaped like ``hx``.
         """
-        hidden_shape, had_state = self._saved()
+        batch = self._saved()
         grad_features = self.head.backward(grad_out)  # (B, H) or (B, T, H)
         if self.readout == "all":
             return self.rnn.backward(grad_features)
         # Only the final step is read: its gradient enters as that of the final
         # state h_n (the last layer's row), the other steps' output gradient is zero.
-        batch = hidden_shape[0]
         grad_h_n = np.zeros((self.num_layers, batch, self.hidden_size), dtype=self.dtype)  # (L, B, H)
         grad_h_n[-1] = grad_features
         grad_state = (grad_h_n, None) if self.cell == "lstm" else grad_h_n

@@ -304,9 +304,6 @@ def read(path: str | os.PathLike) -> Checkpoint:
     stray = sorted(name for name in arrays if name.startswith("model/") and name[6:] not in declared)
     if stray:
         raise CheckpointError(f"{path}: arrays {stray} are not described by the metadata (the file is corrupt)")
-    for name, value in arrays.items():
-        if value.dtype.hasobject:  # unreachable with allow_pickle=False; kept as a guard
-            raise CheckpointError(f"{path}: entry {name!r} is an object array; refused")
 
     optimizer_meta = metadata.get("optimizer")
     optimizer_state = None

@@ -334,7 +334,7 @@ class Trainer:
                 for callback in self.callbacks:
                     callback.on_epoch_begin(self, epoch)
                 started = time.perf_counter()
-                lr = getattr(self.optimizer, "lr", None)
+                lr = float(self.optimizer.lr)  # before the epoch's schedule steps
                 # With check_finite the loop itself reports the first non-finite loss with its
                 # epoch and batch; NumPy's overflow warnings on the way there are only noise.
                 quiet = "ignore" if config.check_finite else "warn"
@@ -349,8 +349,7 @@ class Trainer:
                     x_val, y_val = validation_data
                     scores = evaluate(self.model, self.loss, x_val, y_val, batch_size=eval_batch_size, metrics=self.metrics)
                     logs.update({"val_" + key: value for key, value in scores.items()})
-                if lr is not None:
-                    logs["lr"] = float(lr)
+                logs["lr"] = lr
                 logs["time"] = time.perf_counter() - started
                 self.history.record(epoch, logs, batch_losses)
                 if bar is not None:
@@ -419,16 +418,6 @@ class Trainer:
                 "must return the loss of the weights it kept"
             )
         return float(value)
-
-    # ------------------------------------------------------- conveniences
-    def evaluate(self, x: Inputs, y: Any, *, batch_size: int | None = None) -> dict[str, float]:
-        """:func:`evaluate` with this trainer's model, loss, metrics and batch size."""
-        size = batch_size or self.config.eval_batch_size or self.config.batch_size
-        return evaluate(self.model, self.loss, x, y, batch_size=size, metrics=self.metrics)
-
-    def predict(self, x: Inputs, *, batch_size: int | None = None) -> Any:
-        """:func:`predict` with this trainer's model and batch size."""
-        return predict(self.model, x, batch_size=batch_size or self.config.eval_batch_size or self.config.batch_size)
 
 
 def fit(
