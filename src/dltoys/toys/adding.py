@@ -91,7 +91,7 @@ def _train_cell(cell: str, config: Config, val: tuple, test: tuple, data_seed: n
         val_mse.append(train.evaluate(model, loss, *val, batch_size=1000)["loss"])
     seconds = time.perf_counter() - started
     predictions = train.predict(model, test[0], batch_size=1000)[:, 0]  # (n_test,)
-    test_mse = float(np.mean((predictions - test[1][:, 0]) ** 2))
+    test_mse = train.mse(predictions, test[1][:, 0])
     return _Result(cell, steps, val_mse, seconds, test_mse, predictions[:400], model.num_parameters())
 
 

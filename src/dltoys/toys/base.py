@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import numbers
-import time
 import types
 import typing
 from dataclasses import dataclass, field
@@ -259,7 +258,6 @@ class RunContext:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.progress = progress
-        self.started = time.perf_counter()
 
     def path(self, name: str) -> Path:
         return self.run_dir / name

@@ -55,7 +55,7 @@ def _fit_mlp(config: Config, split, progress) -> dict:
     predicted = train.predict(model, X_test).argmax(axis=1)  # (n_test,)
     return {"model": model, "history": history, "seconds": seconds, "predicted": predicted,
             "test_accuracy": float(np.mean(predicted == y_test)),
-            "parameters": sum(p.data.size for p in model.parameters())}
+            "parameters": model.num_parameters()}
 
 
 def _fit_references(config: Config, split) -> dict[str, dict]:

@@ -112,13 +112,17 @@ def run(config: Config, ctx: RunContext) -> Report:
     plots = [ctx.save_figure(fig, "gradients")]
 
     T = config.seq_len
+    # Bounds about a decade beyond the worst of seeds 0-7 (measured: RNN <= 1.1e-10, LSTM at init
+    # <= 8.7e-11, open LSTM >= 2.6e-2, open LSTM / RNN >= 7.3e8, exploding RNN >= 3.3e5).
     targets = [
-        Target(f"tanh RNN at init: ||dL/dh_0|| / ||dL/dh_{T - 1}||", ratio["rnn"], 1e-6, at_least=False),
+        Target(f"tanh RNN at init: ||dL/dh_0|| / ||dL/dh_{T - 1}||", ratio["rnn"], 1e-9, at_least=False),
+        Target(f"LSTM at init (forget gate ≈ 0.5): ||dL/dh_0|| / ||dL/dh_{T - 1}||", ratio["lstm"], 1e-9, at_least=False),
         Target(f"LSTM with open forget gates: ||dL/dh_0|| / ||dL/dh_{T - 1}||", ratio["lstm_open"], 1e-2),
-        Target("LSTM with open forget gates keeps ≥ 10^4 × more gradient than the tanh RNN at step 0",
-               ratio["lstm_open"] / ratio["rnn"], 1e4),
-        Target(f"RNN with W_hh = {config.scale:g} × orthogonal: ||dL/dh_0|| / ||dL/dh_{T - 1}||", ratio["rnn_large"], 1e3),
-        Target("total gradient norm after clipping", clipped_total, config.clip * (1 + 1e-6), at_least=False),
+        Target("LSTM with open forget gates keeps ≥ 10^8 × more gradient than the tanh RNN at step 0",
+               ratio["lstm_open"] / ratio["rnn"], 1e8),
+        Target(f"RNN with W_hh = {config.scale:g} × orthogonal: ||dL/dh_0|| / ||dL/dh_{T - 1}||", ratio["rnn_large"], 1e5),
+        Target("|total gradient norm after clipping − max_norm| / max_norm", abs(clipped_total - config.clip) / config.clip,
+               1e-9, at_least=False),
         Target("1 − cosine between the gradient before and after clipping", 1 - cosine, 1e-9, at_least=False),
     ]
     notes = [

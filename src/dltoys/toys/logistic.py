@@ -118,6 +118,8 @@ def run(config: Config, ctx: RunContext) -> Report:
     xor = LogisticRegression(2)
     xor.fit(X_xor, y_xor, lr=config.lr, epochs=config.epochs)
     xor_accuracy = xor.score(X_xor, y_xor)
+    # The gradient at w = 0, b = 0 is exactly zero on XOR's four points, so the weights never move.
+    xor_distance = float(np.sqrt(sum(np.sum(p.data.astype(np.float64) ** 2) for p in xor.parameters())))
 
     runs, limit, best_loss = _learning_rate_sweep(config, rng)
 
@@ -186,6 +188,7 @@ def run(config: Config, ctx: RunContext) -> Report:
         targets=[
             Target("held-out accuracy on separable blobs", test_accuracy, 0.99, percent=True),
             Target("accuracy on the 4 XOR points", xor_accuracy, 0.75, at_least=False, percent=True),
+            Target("XOR: distance of (w, b) from the origin after training", xor_distance, 1e-6, at_least=False),
         ],
         tables=[Table("learning-rate sweep (full batch, overlapping blobs)",
                       ["lr", "verdict", "mean loss, last 10 epochs", "epochs the loss rose", "stopped early"], rows)],

@@ -228,9 +228,7 @@ def plot_grid(results: dict, config: Config) -> Any:
                 target=0.5, target_label="chance (error 0.5)",
             )
             ax.set_ylim(-0.02, 0.78)
-            ax.get_legend().remove()
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=9, frameon=False)
+    plot.figure_legend(fig, axes.ravel(), ncol=4)
     return fig
 
 
@@ -265,7 +263,7 @@ def run(config: Config, ctx: RunContext) -> Report:
     smallest = min(config.sizes)
     if ("mlp_wide", smallest) in results and smallest <= 10_000:
         wide = results["mlp_wide", smallest]
-        targets.append(Target(f"wide MLP, {smallest:,} rows: training accuracy (memorised)", wide["train_accuracy"], 0.95, percent=True))
+        targets.append(Target(f"wide MLP, {smallest:,} rows: training accuracy (memorised)", wide["train_accuracy"], MEMORISED, percent=True))
 
     plots = [ctx.save_figure(plot_grid(results, config), "parity_grid")]
     notes = _notes(results, config, data_seconds, odd_share=float(data["y_test"].mean()))

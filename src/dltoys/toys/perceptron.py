@@ -147,6 +147,7 @@ def run(config: Config, ctx: RunContext) -> Report:
             Target("offset blobs: updates / Novikoff's bound (R/γ)²", offset.fit.updates / offset.bound, 1.0, at_least=False),
             Target(f"best epoch accuracy on XOR in {xor_fit.epochs} epochs", xor_fit.best_accuracy, 0.75,
                    at_least=False, percent=True),
+            Target("XOR: fewest mistakes in one epoch (0 would mean converged)", min(xor_fit.mistakes_per_epoch), 1),
         ],
         tables=[Table("perceptron runs", ["data", "converged", "epochs", "updates", "Novikoff bound",
                                           "training accuracy", "evaluation"], rows)],
