@@ -9,7 +9,7 @@ TORCH  := torch==2.13.0
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# The runtime install (numpy, matplotlib, tqdm, scikit-learn, networkx).
+# The runtime install (numpy, matplotlib, tqdm, threadpoolctl, scikit-learn, networkx).
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e .
 	@touch $@
@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.dev: $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[dev]'
 	@if $(BIN)/python -c "import torch" 2>/dev/null; then :; \
-	elif $(BIN)/pip download -q --no-index --no-deps $(TORCH) -d $(VENV)/.wheels >/dev/null 2>&1; then \
+	elif $(BIN)/pip install -q --dry-run --no-index --no-deps $(TORCH) >/dev/null 2>&1; then \
 	  $(BIN)/pip install -q $(TORCH); \
 	else echo "note: no local $(TORCH) wheel; PyTorch parity tests will skip (make oracle installs it)"; fi
 	@touch $@

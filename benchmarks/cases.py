@@ -36,7 +36,8 @@ class Case:
     name : short key (``mlp``), used on the command line and in the table.
     title : what the row says (model and batch).
     needs : names in ``dltoys.nn`` that the dltoys side is built from.
-    build_dltoys : ``(dltoys.nn, rng) -> Module`` returning logits ``(N, C)`` from ``forward(x)``.
+    build_dltoys : ``(dltoys.nn, rng) -> Module`` returning logits ``(N, C)`` from ``forward(x)``;
+        None until the model family exists in dltoys (the row then says "not built yet").
     build_torch : ``(torch.nn) -> torch.nn.Module`` with the same parameter names.
     make_batch : ``rng -> (x, y)``: the input and integer targets ``(N,)``.
     flops : multiply-adds x 2 of one training step's matmuls that a step must do
@@ -47,7 +48,7 @@ class Case:
     name: str
     title: str
     needs: tuple[str, ...]
-    build_dltoys: Callable[[Any, np.random.Generator], Any]
+    build_dltoys: Callable[[Any, np.random.Generator], Any] | None
     build_torch: Callable[[Any], Any]
     make_batch: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
     flops: int | None = None
@@ -56,7 +57,10 @@ class Case:
         """The names in ``needs`` that ``dltoys.nn`` does not have yet."""
         from dltoys import nn
 
-        return [name for name in self.needs if not hasattr(nn, name)]
+        missing = [name for name in self.needs if not hasattr(nn, name)]
+        if self.build_dltoys is None:
+            missing.append("the dltoys model itself")
+        return missing
 
 
 def _make(namespace, name: str, *args, rng=None, **kwargs):
@@ -125,35 +129,12 @@ SEQ_INPUT, SEQ_HIDDEN, SEQ_LEN, SEQ_BATCH, SEQ_CLASSES = 32, 128, 50, 64, 10
 
 
 def _last_step_classifier_dltoys(cell_name: str):
-    """A recurrent layer and a Linear head on the last step's hidden state (dltoys side)."""
+    """dltoys's own last-step sequence classifier: the recurrent layer and a Linear head (``rnn.*``, ``head.*``)."""
 
     def build(nn, rng):
-        class LastStepClassifier(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.rnn = _make(nn, cell_name, SEQ_INPUT, SEQ_HIDDEN, batch_first=True, rng=rng)
-                self.head = _make(nn, "Linear", SEQ_HIDDEN, SEQ_CLASSES, rng=rng)
+        from dltoys.models import SequenceModel
 
-            @property
-            def needs_input_grad(self):
-                return self.rnn.needs_input_grad
-
-            @needs_input_grad.setter
-            def needs_input_grad(self, value):
-                self.rnn.needs_input_grad = value  # the layer that reads the input
-
-            def forward(self, x):  # (B, T, I)
-                _, state = self.rnn(x)
-                h_n = state[0] if cell_name == "LSTM" else state  # (1, B, H)
-                return self.head(h_n[-1])  # (B, C)
-
-            def backward(self, grad_out):
-                grad_h_n = self.head.backward(grad_out)[None]  # (1, B, H)
-                # the loss reads only the final state: pass dL/dh_n, no (B, T, H) zeros
-                grad_state = (grad_h_n, None) if cell_name == "LSTM" else grad_h_n
-                return self.rnn.backward((None, grad_state))
-
-        return LastStepClassifier()
+        return SequenceModel(cell_name.lower(), SEQ_INPUT, SEQ_HIDDEN, SEQ_CLASSES, readout="last", rng=rng)
 
     return build
 
@@ -197,58 +178,6 @@ VOCAB, CONTEXT, D_MODEL, N_HEADS, N_LAYERS, BATCH_GPT = 65, 64, 128, 4, 2, 32
 def _causal_mask() -> np.ndarray:
     """PyTorch's boolean ``attn_mask``: True where a position may NOT attend (the future)."""
     return np.triu(np.ones((CONTEXT, CONTEXT), dtype=bool), k=1)  # (T, T)
-
-
-def _gpt_dltoys(nn, rng):
-    mask = _causal_mask()
-
-    class Block(nn.Module):
-        """Pre-LayerNorm block: ``x + attn(ln_1(x))``, then ``x + mlp(ln_2(x))``."""
-
-        def __init__(self):
-            super().__init__()
-            self.ln_1 = nn.LayerNorm(D_MODEL)
-            self.attn = _make(nn, "MultiheadAttention", D_MODEL, N_HEADS, batch_first=True, rng=rng)
-            self.ln_2 = nn.LayerNorm(D_MODEL)
-            self.mlp = _sequential([("Linear", D_MODEL, 4 * D_MODEL), ("GELU",), ("Linear", 4 * D_MODEL, D_MODEL)], nn, rng)
-
-        def forward(self, x):  # (B, T, D)
-            h = self.ln_1(x)
-            attended, _ = self.attn(h, h, h, attn_mask=mask, need_weights=False)
-            x = x + attended
-            return x + self.mlp(self.ln_2(x))
-
-        def backward(self, grad_out):  # (B, T, D)
-            grad = grad_out + self.ln_2.backward(self.mlp.backward(grad_out))
-            grad_q, grad_k, grad_v = self.attn.backward(grad)
-            return grad + self.ln_1.backward(grad_q + grad_k + grad_v)
-
-    class GPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.tok_emb = _make(nn, "Embedding", VOCAB, D_MODEL, rng=rng)
-            self.pos_emb = _make(nn, "Embedding", CONTEXT, D_MODEL, rng=rng)
-            self.blocks = nn.ModuleList([Block() for _ in range(N_LAYERS)])
-            self.ln_f = nn.LayerNorm(D_MODEL)
-            self.head = _make(nn, "Linear", D_MODEL, VOCAB, bias=False, rng=rng)
-
-        def forward(self, idx):  # (B, T) int
-            B, T = idx.shape
-            x = self.tok_emb(idx) + self.pos_emb(np.arange(T))  # (B, T, D)
-            for block in self.blocks:
-                x = block(x)
-            self._cache = (B, T)
-            return self.head(self.ln_f(x)).reshape(B * T, VOCAB)  # (B*T, V)
-
-        def backward(self, grad_out):
-            B, T = self._saved()
-            grad = self.ln_f.backward(self.head.backward(grad_out.reshape(B, T, VOCAB)))  # (B, T, D)
-            for block in reversed(list(self.blocks)):
-                grad = block.backward(grad)
-            self.tok_emb.backward(grad)
-            self.pos_emb.backward(grad.sum(axis=0))  # (T, D): the positions are shared by the batch
-
-    return GPT()
 
 
 def _gpt_torch(nn):
@@ -299,7 +228,7 @@ GPT = Case(
     title=f"GPT: vocab {VOCAB}, context {CONTEXT}, d_model {D_MODEL}, {N_HEADS} heads, "
     f"{N_LAYERS} layers, MLP 4x, causal; batch {BATCH_GPT}",
     needs=("Embedding", "LayerNorm", "MultiheadAttention", "GELU", "Linear", "ModuleList", "Sequential"),
-    build_dltoys=_gpt_dltoys,
+    build_dltoys=None,  # written with the Transformer, against its real API
     build_torch=_gpt_torch,
     make_batch=_gpt_batch,
 )

@@ -180,7 +180,7 @@ class TorchSide:
 # ------------------------------------------------------------------ timing
 def _quartiles(times: np.ndarray) -> dict:
     q1, median, q3 = np.percentile(times, [25, 50, 75])
-    return {"median_ms": 1e3 * median, "q1_ms": 1e3 * q1, "q3_ms": 1e3 * q3, "min_ms": 1e3 * times.min()}
+    return {"median_ms": 1e3 * median, "q1_ms": 1e3 * q1, "q3_ms": 1e3 * q3}
 
 
 def interleave(
@@ -275,17 +275,12 @@ def summarise(measured: dict, side: str, reference: str = "torch") -> dict:
     worst = float(np.max(diffs)) if np.all(np.isfinite(diffs)) else float("inf")
     return {
         "steps": measured["steps"],
-        "block": measured["block"],
-        "warmup": measured["warmup"],
-        "total_steps": len(curves[reference]),
         side: _quartiles(times[side]),
         reference: _quartiles(times[reference]),
         "ratio": float(np.median(times[side]) / np.median(times[reference])),
         "round_ratios": _round_ratios(measured, side, reference),
         "cpu_ms": {name: 1e3 * float(np.median(cpu_times[name])) for name in (side, reference)},
         "first_loss": {name: float(curves[name][0]) for name in (side, reference)},
-        "final_loss": {name: float(curves[name][-1]) for name in (side, reference)},
-        "trajectory_steps": min(TRAJECTORY_STEPS, len(diffs)),
         "trajectory_diff": worst,
         "guard_ok": worst <= LOSS_RTOL,
     }

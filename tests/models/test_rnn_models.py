@@ -178,3 +178,17 @@ def test_the_rnn_learns_8_bit_parity_and_is_exact_on_held_out_patterns():
     assert held_out == 1.0, f"held-out accuracy {held_out:.3f} after {len(history)} epochs"
     assert seconds < 10
     np.testing.assert_array_equal(labels, parity_of(table))
+
+
+def test_needs_input_grad_reaches_the_recurrent_layer():
+    """fit sets it on the model; the recurrent layer that reads the data then skips dL/dx."""
+    model = SequenceModel("lstm", 3, 5, 2, rng=0)
+    x = np.random.default_rng(0).standard_normal((4, 6, 3)).astype(np.float32)
+    model.needs_input_grad = False
+    assert model.rnn.needs_input_grad is False
+    out = model(x)
+    assert model.backward(np.ones_like(out)) is None
+    assert model.rnn.weight_ih_l0.grad.any()  # the parameters still learn
+    model.needs_input_grad = True
+    model.zero_grad()
+    assert model.backward(np.ones_like(model(x))).shape == x.shape

@@ -13,7 +13,6 @@ from dltoys.toys.registry import ConfigError, get_toy, make_config, run_toy
 def test_quick_mode_reaches_its_targets(tmp_path):
     report = run_toy("charlm", make_config(get_toy("charlm"), quick=True), run_dir=tmp_path, progress=False)
     assert report.passed, report.to_markdown()
-    assert report.metrics["unigram_bits_per_char"] - report.metrics["bits_per_char"] >= 2.0
     assert (tmp_path / "charlm.png").is_file() and (tmp_path / "samples.txt").is_file()
     assert set(report.metrics["samples"]) == {"0.5", "0.8", "1.0"}
 

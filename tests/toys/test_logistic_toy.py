@@ -11,7 +11,7 @@ def test_quick_mode_reaches_its_targets_and_shows_three_regimes(tmp_path):
     report = run_toy("logistic", make_config(get_toy("logistic"), quick=True), run_dir=tmp_path, progress=False)
     assert report.passed, [(t.name, t.value_text, t.goal_text) for t in report.targets if not t.passed]
     for plot in ("logistic.png", "logistic_lr_sweep.png"):
-        assert (tmp_path / plot).stat().st_size > 10_000
+        assert (tmp_path / plot).is_file()
     sweep = {run["lr"]: run for run in report.metrics["sweep"]}
     shown = make_config(get_toy("logistic"), quick=True).shown_lrs
     verdicts = [sweep[lr]["verdict"].split(":")[0] for lr in shown]

@@ -14,7 +14,7 @@ from dltoys.toys.registry import ConfigError, get_toy, make_config, run_toy
 def test_quick_mode_reaches_the_adam_target_and_gradients_beat_guessing(tmp_path):
     report = run_toy("optimizers", make_config(get_toy("optimizers"), quick=True), run_dir=tmp_path, progress=False)
     assert report.passed, [(t.name, t.value_text) for t in report.targets]
-    assert (tmp_path / "optimizers.png").stat().st_size > 10_000
+    assert (tmp_path / "optimizers.png").is_file()
     accuracy = report.metrics["test_accuracy"]
     assert set(accuracy) == {c.label for c in CONTENDERS}
     guessing = max(accuracy[c.label] for c in CONTENDERS if c.gradient_free)

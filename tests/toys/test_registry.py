@@ -206,3 +206,16 @@ def test_int_fields_with_an_upper_bound_say_integer():
         make_config(get_toy("xor"), {"parity_bits": (2, 70)})
     with pytest.raises(ValueError, match=r"k: expected an integer <= 3, received 4"):
         check_int("k", 4, maximum=3)
+
+
+def test_toy_config_checks_literal_values_and_tuples_of_them():
+    @dataclasses.dataclass(frozen=True)
+    class Choices(ToyConfig):
+        activation: Literal["tanh", "relu"] = option("tanh", "one")
+        cells: tuple[Literal["rnn", "lstm"], ...] = option(("rnn",), "several")
+
+    assert Choices(activation="relu", cells=("lstm", "rnn")).cells == ("lstm", "rnn")
+    with pytest.raises(ValueError, match=r"activation: expected one of 'tanh', 'relu', received 'gelu'"):
+        Choices(activation="gelu")
+    with pytest.raises(ValueError, match=r"cells\[1\]: expected one of 'rnn', 'lstm', received 'gru'"):
+        Choices(cells=("rnn", "gru"))

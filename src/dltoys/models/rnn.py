@@ -120,6 +120,15 @@ class SequenceModel(nn.Module):
     def extra_repr(self) -> str:
         return f"cell={self.cell!r}, readout={self.readout!r}"
 
+    @property
+    def needs_input_grad(self) -> bool:
+        """Handed to the recurrent layer, the one that reads the input (see :class:`~dltoys.nn.Module`)."""
+        return self.rnn.needs_input_grad
+
+    @needs_input_grad.setter
+    def needs_input_grad(self, value: bool) -> None:
+        self.rnn.needs_input_grad = bool(value)
+
     def to(self, dtype: Any) -> "SequenceModel":
         """Convert in place (see :meth:`Module.to`); the carried final state is dropped with the caches."""
         self.final_state = None

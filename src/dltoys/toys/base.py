@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..utils import check_float, check_int
+from ..utils import check_choice, check_float, check_int
 
 
 def option(
@@ -92,8 +92,11 @@ def _scalar_type(tp: Any) -> Any:
 
 
 def _check_type(name: str, value: Any, tp: Any) -> None:
-    """Ints where the field says int (a float 2.5 is not 2), numbers where it says float."""
+    """Ints where the field says int (a float 2.5 is not 2), numbers where it says float, one of a Literal's values."""
     origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        check_choice(name, value, typing.get_args(tp))
+        return
     if origin is tuple and isinstance(value, tuple):
         inner = typing.get_args(tp)[0]
         for index, item in enumerate(value):

@@ -94,7 +94,7 @@ def run(config: Config, ctx: RunContext) -> Report:
     clipped_total = float(np.linalg.norm(flat_after))
     cosine = float(flat_before @ flat_after / (np.linalg.norm(flat_before) * clipped_total))
 
-    fig, (ax_norms, ax_clip) = plot.figure(1, 2, size=(11.5, 4.3), title="Gradients through time: a loss at the last of 50 steps")
+    fig, (ax_norms, ax_clip) = plot.figure(1, 2, size=(11.5, 4.3), title=f"Gradients through time: a loss at the last of {config.seq_len} steps")
     steps_back = np.arange(config.seq_len)
     plot.curves(
         ax_norms, {labels[c]: norms[c] / norms[c][0] for c in CASES}, x=steps_back, log_y=True,

@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any
+import typing
+from typing import Any, Literal
 
 import numpy as np
 
 from .. import nn, optim, plot, train
 from ..data import as_sequences, make_parity
 from ..models import MLP, SequenceModel
-from ..utils import check_choice
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "parity"
@@ -33,12 +33,14 @@ SHOWS = (
 #: model name -> (label in tables and plots, what it is trained on)
 MODELS = {
     "logistic": ("logistic regression", "row label"),
-    "mlp_small": ("MLP [50,4,3,1] ReLU", "row label"),
+    "mlp_small": ("MLP [{n},4,3,1] ReLU", "row label"),  # {n}: the number of bits
     "mlp_wide": ("wide MLP", "row label"),
     "rnn_last": ("RNN, row label only", "row label"),
     "rnn": ("RNN", "running parity at every step"),
     "lstm": ("LSTM", "running parity at every step"),
 }
+ModelName = Literal["logistic", "mlp_small", "mlp_wide", "rnn_last", "rnn", "lstm"]
+assert set(typing.get_args(ModelName)) == set(MODELS)
 #: the models trained on the running parity of every prefix
 PER_STEP = ("rnn", "lstm")
 #: the figure at which training stops, and the one the fixed-size models cannot pass
@@ -49,7 +51,7 @@ MEMORISED = 0.99
 class Config(ToyConfig):
     n_bits: int = option(50, "bits per row (the sequence length of the recurrent nets)", min=2)
     sizes: tuple[int, ...] = option((10_000, 100_000, 1_000_000), "training rows, one column of the grid each", min=1)
-    models: tuple[str, ...] = option(tuple(MODELS), "models to train, rows of the grid: " + ", ".join(MODELS))
+    models: tuple[ModelName, ...] = option(tuple(MODELS), "models to train, rows of the grid")
     n_test: int = option(10_000, "held-out rows for the table, disjoint from every training row", min=1)
     n_val: int = option(2_000, "validation rows (disjoint) for the curves and for stopping at the target", min=1)
     sample_budget: int = option(400_000, "most training samples per model (at least 2 epochs)", min=1)
@@ -66,9 +68,6 @@ class Config(ToyConfig):
     seed: int = option(
         0, "seed of the data (train: seed, test: seed+1, validation: seed+2) and of the models", min=0)
 
-    def validate(self) -> None:
-        for index, name in enumerate(self.models):
-            check_choice(f"models[{index}]", name, tuple(MODELS))
 
 
 # The tour runs the 10k column.
@@ -76,6 +75,11 @@ QUICK: dict = {"sizes": (10_000,)}
 
 
 # ---------------------------------------------------------------- the data
+def model_label(name: str, n_bits: int) -> str:
+    """A model's name in the report, with the width of its input filled in."""
+    return MODELS[name][0].format(n=n_bits)
+
+
 def running_parity(bits: np.ndarray) -> np.ndarray:
     """The parity of every prefix of every row, (N, T) -> (N, T, 1) uint8.
 
@@ -223,7 +227,7 @@ def plot_grid(results: dict, config: Config) -> Any:
                  "training error": r["curve_train_error"],
                  "held-out error": r["curve_error"]},
                 x=np.asarray(r["curve_samples"]) / 1e3,
-                title=f"{MODELS[name][0]}, {n_rows:,} rows: {r['test_accuracy']:.1%} held out",
+                title=f"{model_label(name, config.n_bits)}, {n_rows:,} rows: {r['test_accuracy']:.1%} held out",
                 xlabel="training samples seen (thousands)", ylabel="loss / error",
                 target=0.5, target_label="chance (error 0.5)",
             )
@@ -243,7 +247,7 @@ def run(config: Config, ctx: RunContext) -> Report:
             results[name, n_rows] = train_one(name, n_rows, data, config, ctx)
 
     rows = [
-        [MODELS[r["model"]][0], MODELS[r["model"]][1], f"{r['rows']:,}", r["epochs"], f"{r['samples']:,}",
+        [model_label(r["model"], config.n_bits), MODELS[r["model"]][1], f"{r['rows']:,}", r["epochs"], f"{r['samples']:,}",
          f"{r['train_accuracy']:.1%}", f"{r['test_accuracy']:.1%}", f"{r['seconds']:.1f}"]
         for r in results.values()
     ]
@@ -254,7 +258,7 @@ def run(config: Config, ctx: RunContext) -> Report:
     )
     targets = []
     for (name, n_rows), r in results.items():
-        label = f"{MODELS[name][0]}, {n_rows:,} rows"
+        label = f"{model_label(name, config.n_bits)}, {n_rows:,} rows"
         if name in PER_STEP:
             targets.append(Target(f"{label}: held-out accuracy", r["test_accuracy"], config.target, percent=True))
         else:
@@ -316,9 +320,9 @@ def _notes(results: dict, config: Config, data_seconds: float, odd_share: float)
         "it memorises its rows and still guesses on new ones; "
         + _wide_mlp_summary(results),
         "The recurrent nets need one bit of state: h_t = h_{t-1} XOR x_t, the same small map at every step. With a "
-        "loss at every step they learn it from the short prefixes first and it then holds for all 50 steps. "
-        "Trained on the row label alone, the same RNN stays at chance on 50-bit rows: the only signal is the "
-        "correlation of the output with all 50 bits at once, which is zero until the network is already right "
+        f"loss at every step they learn it from the short prefixes first and it then holds for all {n} steps. "
+        f"Trained on the row label alone, the same RNN stays at chance on {n}-bit rows: the only signal is the "
+        f"correlation of the output with all {n} bits at once, which is zero until the network is already right "
         "(the fixed-length-50 warm-up in OpenAI's Requests for Research).",
         f"Training: Adam (lr {config.lr} for logistic regression and the MLPs, {config.recurrent_lr} for the "
         f"recurrent nets, hidden size {config.hidden_size}, gradient norm clipped at {config.clip}), batches of "

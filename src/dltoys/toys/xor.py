@@ -207,7 +207,7 @@ def run(config: Config, ctx: RunContext) -> Report:
     points = [_parity_point(n_bits, config, ctx) for n_bits in sorted(set(config.parity_bits))]
     plots.append(_plot_parity(points, config, ctx))
 
-    targets = [Target("2-10-1 network on the 4 XOR patterns", xor["accuracy"], 1.0, percent=True)]
+    targets = [Target(f"2-{config.hidden_size}-1 network on the 4 XOR patterns", xor["accuracy"], 1.0, percent=True)]
     small = [p for p in points if p.n_bits <= 8]
     if small:
         targets.append(Target("MLP parity accuracy, lowest over n ≤ 8", min(p.mlp_accuracy for p in small), 1.0,
