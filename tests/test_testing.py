@@ -196,3 +196,31 @@ def test_a_non_finite_numeric_derivative_is_a_mismatch():
     x = np.array([0.5, 5e-7, 2.0])
     with pytest.raises(GradcheckError, match=r"input 0: 1 of 3 differ; largest error nan at index \(1,\)"):
         gradcheck(Log(), x)
+
+
+def test_float64_operations_finds_an_upcast_that_result_dtypes_hide():
+    """A float64 weight gradient added into a float32 .grad leaves .grad float32: only tracing sees it."""
+    from dltoys.testing import float64_operations
+
+    class Upcasting(nn.Linear):
+        def backward(self, grad_out):
+            x2d, _ = self._saved()
+            g2d = np.asarray(grad_out, dtype=np.float32).reshape(-1, self.out_features)
+            self.weight.grad += g2d.T.astype(np.float64) @ x2d  # the bug
+            self.bias.grad += g2d.sum(axis=0)
+            return g2d @ self.weight.data
+
+    x = np.ones((3, 4), dtype=np.float32)
+    layer = Upcasting(4, 2, rng=0)
+    touches = float64_operations(layer, x)
+    assert layer.weight.grad.dtype == np.float32  # what a dtype assert sees
+    assert any("test_testing.py" in where and "matmul" in where for where in touches), touches
+    assert not float64_operations(nn.Linear(4, 2, rng=0), x)
+    assert type(layer.weight.data) is np.ndarray  # parameters are plain arrays again afterwards
+
+
+def test_assert_dtype_tree_walks_dicts():
+    from dltoys.testing import assert_dtype_tree
+
+    with pytest.raises(AssertionError, match=r"\['exp_avg'\]\[1\] is float64, expected float32"):
+        assert_dtype_tree({"exp_avg": [np.zeros(2, np.float32), np.zeros(2)]}, np.float32)

@@ -14,7 +14,10 @@ gradients in the inputs' structure (a bare array for the first input only).
 
 from __future__ import annotations
 
+import collections
 import copy
+import os
+import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -67,6 +70,9 @@ def _leaves(tree: Any, path: str = "") -> Iterator[tuple[str, Any]]:
     if isinstance(tree, (tuple, list)):
         for i, sub in enumerate(tree):
             yield from _leaves(sub, f"{path}[{i}]")
+    elif isinstance(tree, dict):
+        for key, sub in tree.items():
+            yield from _leaves(sub, f"{path}[{key!r}]")
     else:
         yield path, tree
 
@@ -100,8 +106,8 @@ def gradcheck(
     wrt: "tuple[int, ...] | None" = None,
     check_params: bool = True,
     eps: float = 1e-6,
-    atol: float = 1e-6,
-    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    rtol: float = 1e-7,
     max_full: int = 400,
     n_directions: int = 6,
     n_coords: int = 10,
@@ -128,6 +134,9 @@ def gradcheck(
         Central-difference step: ``(f(x + eps) - f(x - eps)) / (2 eps)``.
     atol, rtol : float
         An entry disagrees when ``|analytic - numeric| > atol + rtol * max(|analytic|, |numeric|)``.
+        Central differences in float64 with ``eps = 1e-6`` are good to about 1e-9 on
+        these layers (the largest error over the test suite: 2.1e-9), so the defaults
+        leave a margin of ~10x and still catch a gradient off by one part in 10^7.
     max_full : int
         Tensors up to this size are checked entry by entry; larger ones along
         ``n_directions`` random unit directions plus ``n_coords`` random entries.
@@ -278,10 +287,12 @@ def check_grad_accumulates(module: Module, *inputs: Any, rng: RngLike = 0) -> No
     once = {name: p.grad.copy() for name, p in module.named_parameters()}
     second_in = module.backward(weights)
     for name, p in module.named_parameters():
-        np.testing.assert_allclose(p.grad, 2 * once[name], rtol=1e-5, atol=1e-6, err_msg=f"{name} did not accumulate")
+        # g + g rounds like 2 g, except where a layer adds per step (a recurrence): a few ulps
+        rtol = 1e-12 if p.grad.dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(p.grad, 2 * once[name], rtol=rtol, atol=0, err_msg=f"{name} did not accumulate")
     for (_, a), (_, b) in zip(_leaves(first_in), _leaves(second_in)):
-        if a is not None:
-            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7, err_msg="input gradient changed between two backward calls")
+        if a is not None:  # the same cache and grad_out: the same input gradient, exactly
+            np.testing.assert_array_equal(a, b, err_msg="input gradient changed between two backward calls")
 
 
 def assert_dtype_tree(tree: Any, dtype: Any) -> None:
@@ -289,3 +300,66 @@ def assert_dtype_tree(tree: Any, dtype: Any) -> None:
     for path, leaf in _leaves(tree):
         if isinstance(leaf, np.ndarray) and leaf.dtype.kind == "f":
             assert leaf.dtype == np.dtype(dtype), f"{path or 'value'} is {leaf.dtype}, expected {np.dtype(dtype)}"
+
+
+class _Traced(np.ndarray):
+    """An array that records every ufunc (``+``, ``@``, ``exp``, in-place ``+=``) touching float64.
+
+    ``p.grad += g`` casts a float64 ``g`` back to float32 silently, so checking the
+    dtypes of results cannot see an upcast inside a float32 path; this can.
+    """
+
+    touches: "collections.Counter[str]"
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = [x.view(np.ndarray) if isinstance(x, _Traced) else x for x in inputs]
+        if kwargs.get("out"):
+            kwargs["out"] = tuple(o.view(np.ndarray) if isinstance(o, _Traced) else o for o in kwargs["out"])
+        result = getattr(ufunc, method)(*plain, **kwargs)
+        results = result if isinstance(result, tuple) else (result,)
+        operands = [*plain, *(kwargs.get("out") or ()), *results]
+        if any(isinstance(a, (np.ndarray, np.generic)) and a.dtype == np.float64 for a in operands):
+            stack = [f for f in traceback.extract_stack()[:-1] if not f.filename.endswith(f"dltoys{os.sep}testing.py")]
+            inside = [f for f in stack if f"{os.sep}dltoys{os.sep}" in f.filename]
+            frame = (inside or stack)[-1]  # the innermost dltoys line, else the caller's
+            where = frame.filename.split(f"{os.sep}dltoys{os.sep}")[-1]
+            _Traced.touches[f"{where}:{frame.lineno} {ufunc.__name__}"] += 1
+
+        def wrap(r: Any) -> Any:
+            return r.view(_Traced) if isinstance(r, np.ndarray) and not isinstance(r, _Traced) else r
+
+        return tuple(wrap(r) for r in results) if isinstance(result, tuple) else wrap(result)
+
+
+def float64_operations(module: Module, *inputs: Any, optimizer: Callable[[list], Any] | None = None,
+                       steps: int = 2) -> "collections.Counter[str]":
+    """Where a float32 module's forward, backward (and optimizer steps) touch float64.
+
+    Parameters, gradients and float inputs are traced for ``steps`` rounds of forward,
+    backward with a float32 ``grad_out`` of ones, and ``optimizer(params).step()``.
+
+    Returns
+    -------
+    collections.Counter
+        ``"nn/linear.py:79 matmul" -> count`` for every dltoys line whose ufunc
+        touched a float64 array; empty when the float32 path stays float32.
+    """
+    _Traced.touches = collections.Counter()
+    params = list(module.parameters())
+    for p in params:
+        p.data, p.grad = p.data.view(_Traced), p.grad.view(_Traced)
+    traced = tuple(_map(lambda x: x.view(_Traced) if isinstance(x, np.ndarray) and x.dtype.kind == "f" else x, x)
+                   for x in inputs)
+    try:
+        opt = optimizer(params) if optimizer is not None else None
+        for _ in range(steps):
+            module.zero_grad()
+            output = module(*traced)
+            grad = _map(lambda o: np.ones(o.shape, np.float32).view(_Traced) if isinstance(o, np.ndarray) else None, output)
+            module.backward(grad)
+            if opt is not None:
+                opt.step()
+    finally:
+        for p in params:
+            p.data, p.grad = p.data.view(np.ndarray), p.grad.view(np.ndarray)
+    return _Traced.touches
