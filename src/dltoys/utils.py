@@ -83,6 +83,13 @@ def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
     return int(value)
 
 
+def check_bool(name: str, value: Any) -> bool:
+    """Check that a flag is a real ``bool`` (``"False"`` and ``1`` would be truthy)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}: expected True or False, received {value!r}")
+    return bool(value)
+
+
 def check_float(
     name: str,
     value: Any,

@@ -283,3 +283,9 @@ def test_minibatch_losses_are_compared_on_the_same_batch(cls, kwargs):
     assert stale_accepts == 0
     assert fair_accepts > 0
     assert fair_distance < stale_distance
+
+
+@pytest.mark.parametrize("cls", [HillClimb, RandomSearch])
+def test_reevaluate_must_be_a_real_bool(cls):
+    with pytest.raises(TypeError, match=r"reevaluate: expected True or False, received 'no'"):
+        cls([Parameter(np.zeros(2))], rng=0, reevaluate="no")

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from dltoys.utils import resolve_dtype
+from dltoys.utils import check_bool, resolve_dtype
 
 #: Pixel values in scikit-learn's digits are counts of set pixels in 4x4 blocks, 0..16.
 _MAX_PIXEL = 16.0
@@ -42,8 +42,7 @@ def load_digits(*, images: bool = False, dtype: Any = None) -> tuple[np.ndarray,
     Machine Learning Repository, 1998; the copy in ``sklearn.datasets.load_digits``.
     """
     out_dtype = resolve_dtype(dtype)
-    if not isinstance(images, (bool, np.bool_)):
-        raise TypeError(f"images: expected True or False, received {images!r}")
+    images = check_bool("images", images)
     try:
         from sklearn.datasets import load_digits as sklearn_load_digits
     except ImportError as exc:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from dltoys.data._common import check_n_samples, check_noise
-from dltoys.utils import RngLike, as_array, as_rng, check_int, resolve_dtype
+from dltoys.utils import RngLike, as_array, as_rng, check_bool, check_int, resolve_dtype
 
 #: Largest ``n_bits`` whose full truth table :func:`parity_truth_table` builds.
 MAX_TRUTH_TABLE_BITS = 20
@@ -127,8 +127,7 @@ def make_parity(
     out_dtype = _resolve_bits_dtype(dtype)
     if noise > 0 and out_dtype == np.uint8:
         raise ValueError(f"noise: jitter needs a float dtype, received noise={noise:g} with dtype=uint8")
-    if not isinstance(replace, (bool, np.bool_)):
-        raise TypeError(f"replace: expected True or False, received {replace!r}")
+    replace = check_bool("replace", replace)
     generator = as_rng(rng)
     excluded = _excluded_keys(exclude, n_bits)
 

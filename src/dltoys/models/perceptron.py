@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..utils import RngLike, as_array, as_rng, check_binary_labels, check_features, check_float, check_int, resolve_dtype
+from ..utils import RngLike, as_array, as_rng, check_binary_labels, check_bool, check_features, check_float, check_int, resolve_dtype
 
 
 @dataclass
@@ -130,8 +130,7 @@ class Perceptron:
         X = self._check(X)
         y = check_binary_labels(y, X.shape[0])
         max_epochs = check_int("max_epochs", max_epochs, minimum=1)
-        if not isinstance(pocket, bool):
-            raise TypeError(f"pocket: expected True or False, received {pocket!r}")
+        pocket = check_bool("pocket", pocket)
         rng = as_rng(rng)
         target = y.astype(self.dtype)
         history: list[int] = []

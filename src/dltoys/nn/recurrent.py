@@ -65,7 +65,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..utils import RngLike, as_rng, check_choice, check_float, check_int, resolve_dtype
+from ..utils import RngLike, as_rng, check_bool, check_choice, check_float, check_int, resolve_dtype
 from . import init
 from .dropout import Dropout
 from .module import Module, ModuleList, Parameter, as_float_input
@@ -128,12 +128,9 @@ class RNNBase(Module):
         self.input_size = check_int("input_size", input_size, minimum=1)
         self.hidden_size = check_int("hidden_size", hidden_size, minimum=1)
         self.num_layers = check_int("num_layers", num_layers, minimum=1)
-        for name, flag in (("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise TypeError(f"{name}: expected True or False, received {flag!r}")
-        self.bias = bool(bias)
-        self.batch_first = bool(batch_first)
-        self.bidirectional = bool(bidirectional)
+        self.bias = check_bool("bias", bias)
+        self.batch_first = check_bool("batch_first", batch_first)
+        self.bidirectional = check_bool("bidirectional", bidirectional)
         self.dropout = check_float("dropout", dropout, low=0.0, high=1.0)
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(

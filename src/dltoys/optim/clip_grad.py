@@ -9,7 +9,7 @@ from typing import Iterable
 import numpy as np
 
 from ..nn.module import Parameter
-from .optimizer import check_bool
+from ..utils import check_bool
 
 
 def _check_norm_type(norm_type: float | str) -> float:

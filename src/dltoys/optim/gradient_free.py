@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from ..nn.module import Parameter
-from ..utils import RngLike, as_rng, check_float
+from ..utils import RngLike, as_rng, check_bool, check_float
 from .optimizer import Optimizer
 
 
@@ -64,7 +64,7 @@ class GradientFreeOptimizer(Optimizer):
     def __init__(self, params: Iterable[Parameter], lr: float, rng: RngLike, reevaluate: bool = True):
         super().__init__(params, lr)
         self.rng = as_rng(rng)
-        self.reevaluate = bool(reevaluate)
+        self.reevaluate = check_bool("reevaluate", reevaluate)
         self.best_loss: float | None = None
 
     def _propose(self, param: Parameter, best: np.ndarray) -> None:

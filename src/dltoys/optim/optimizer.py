@@ -37,13 +37,6 @@ from ..nn.module import Parameter
 from ..utils import check_float
 
 
-def check_bool(name: str, value: Any) -> bool:
-    """Check that a flag is a real ``bool`` (``"False"`` would be truthy)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, received {value!r}")
-    return bool(value)
-
-
 def saved_hyperparams(owner: Any) -> dict[str, Any]:
     """``owner``'s hyperparameters (``owner.hyperparam_names``) as JSON-able values: tuples become lists."""
     values = {}

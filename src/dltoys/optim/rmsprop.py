@@ -7,8 +7,8 @@ from typing import Iterable
 import numpy as np
 
 from ..nn.module import Parameter
-from ..utils import check_float
-from .optimizer import Optimizer, check_bool
+from ..utils import check_bool, check_float
+from .optimizer import Optimizer
 
 
 class RMSprop(Optimizer):

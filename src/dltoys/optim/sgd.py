@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..nn.module import Parameter
-from ..utils import check_float
-from .optimizer import Optimizer, check_bool
+from ..utils import check_bool, check_float
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):

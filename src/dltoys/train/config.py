@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from ..utils import check_int
+from ..utils import check_bool, check_int
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,7 @@ class TrainConfig:
             if value is not None:
                 check_int(name, value, minimum=1)
         for name in ("shuffle", "drop_last", "tune_allocator", "check_finite"):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name}: expected True or False, received {getattr(self, name)!r}")
+            check_bool(name, getattr(self, name))
         if self.progress is not None and not isinstance(self.progress, bool):
             raise TypeError(f"progress: expected True, False or None (auto), received {self.progress!r}")
 
