@@ -40,8 +40,9 @@ from dltoys.nn.module import Parameter
         (lambda: nn.CrossEntropyLoss(label_smoothing=1.5), ValueError, r"label_smoothing: expected a number in \[0, 1\], received 1\.5"),
         (lambda: nn.CrossEntropyLoss(ignore_index=0.5), TypeError, r"ignore_index: expected an integer, received 0\.5"),
         (lambda: nn.CrossEntropyLoss(weight=np.ones((2, 3))), ValueError, r"weight must be 1-D \(C,\), received shape \(2, 3\)"),
-        (lambda: nn.Sequential(nn.ReLU(), "relu"), TypeError, r"Sequential: argument 1 must be a Module, received str"),
-        (lambda: nn.ModuleList([nn.ReLU(), 3]), TypeError, r"ModuleList: expected a Module, received int"),
+        (lambda: nn.Sequential(nn.ReLU(), "relu"), TypeError, r"Sequential: entry 1 must be a Module, received str"),
+        (lambda: nn.ModuleList([nn.ReLU(), 3]), TypeError, r"ModuleList: entry 1 must be a Module, received int"),
+        (lambda: nn.Sequential(nn.ReLU()).append(3), TypeError, r"Sequential: entry 1 must be a Module, received int"),
         (lambda: Parameter(np.zeros(3, dtype=np.int64)), TypeError, r"Parameter: data must be float32 or float64, received int64"),
     ],
 )
@@ -148,7 +149,7 @@ def test_cross_entropy_target_shapes():
 
 @pytest.mark.parametrize("loss", [nn.MSELoss(), nn.BCELoss(), nn.BCEWithLogitsLoss(), nn.CrossEntropyLoss()], ids=lambda m: type(m).__name__)
 def test_loss_rejects_integer_input(loss):
-    with pytest.raises(TypeError, match=rf"{type(loss).__name__}: input must be a float array, received dtype int64"):
+    with pytest.raises(TypeError, match=rf"{type(loss).__name__}: expected a float array, received dtype int64"):
         loss(np.zeros((2, 3), dtype=np.int64), np.zeros((2, 3)))
 
 

@@ -164,9 +164,7 @@ def test_unbatched_parity(cell):
 @pytest.mark.parametrize("cell", CELLS)
 def test_adam_steps_parity(cell):
     """Three Adam steps on a squared loss of the outputs and the final state: same weights after each."""
-    Adam = getattr(dltoys.optim, "Adam", None)
-    if Adam is None:
-        pytest.skip("dltoys.optim has no Adam yet")
+    Adam = dltoys.optim.Adam
     ours, theirs = build_pair(cell, 3, 5, np.float64, num_layers=2, bidirectional=True)
     rng = np.random.default_rng(10)
     x = rng.standard_normal((4, 6, 3))

@@ -11,21 +11,14 @@ import numpy as np
 
 from ..utils import check_float, check_int
 from . import functional as F
-from .module import Module, check_grad_out
-
-
-def _float_array(module: Module, x) -> np.ndarray:
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{type(module).__name__}: expected a float array, received dtype {x.dtype}")
-    return x
+from .module import Module, check_grad_out, float_array
 
 
 class Sigmoid(Module):
     """``s(x) = 1 / (1 + exp(-x))``; derivative ``s (1 - s)``."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out = F.sigmoid(_float_array(self, x))
+        out = F.sigmoid(float_array(self, x))
         self._cache = out
         return out
 
@@ -39,7 +32,7 @@ class Tanh(Module):
     """``tanh(x)``; derivative ``1 - tanh(x)^2``."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        out = np.tanh(_float_array(self, x))
+        out = np.tanh(float_array(self, x))
         self._cache = out
         return out
 
@@ -53,7 +46,7 @@ class ReLU(Module):
     """``max(x, 0)``; derivative ``1[x > 0]`` (0 at 0, as PyTorch)."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = _float_array(self, x)
+        x = float_array(self, x)
         mask = (x > 0).astype(x.dtype)
         self._cache = mask
         return x * mask
@@ -74,7 +67,7 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = _float_array(self, x)
+        x = float_array(self, x)
         slope = (x > 0).astype(x.dtype)  # 1 where positive, else negative_slope
         slope *= 1 - self.negative_slope
         slope += self.negative_slope
@@ -105,7 +98,7 @@ class Softmax(Module):
         return f"dim={self.dim}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = _float_array(self, x)
+        x = float_array(self, x)
         if not -x.ndim <= self.dim < max(x.ndim, 1):
             raise ValueError(f"Softmax(dim={self.dim}): invalid for an input of shape {x.shape}")
         out = F.softmax(x, axis=self.dim)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import RngLike, as_rng, check_float
-from .module import Module, check_grad_out
+from .module import Module, check_grad_out, float_array
 
 
 class Dropout(Module):
@@ -39,9 +39,7 @@ class Dropout(Module):
         return f"p={self.p}"
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)
-        if x.dtype.kind != "f":
-            raise TypeError(f"Dropout: expected a float array, received dtype {x.dtype}")
+        x = float_array(self, x)
         if not self.training or self.p == 0.0:
             self._cache = (None, x.shape, x.dtype)  # identity: backward passes the gradient through
             return x

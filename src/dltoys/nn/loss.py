@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import check_choice, check_float, check_int
-from .module import Module, check_grad_out
+from .module import Module, check_grad_out, float_array
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -31,10 +31,7 @@ class Loss(Module):
         return f"reduction={self.reduction!r}"
 
     def _input(self, x) -> np.ndarray:
-        x = np.asarray(x)
-        if x.dtype.kind != "f":
-            raise TypeError(f"{type(self).__name__}: input must be a float array, received dtype {x.dtype}")
-        return x
+        return float_array(self, x)
 
     def _same_shape_target(self, x: np.ndarray, target) -> np.ndarray:
         target = np.asarray(target)

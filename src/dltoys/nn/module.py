@@ -168,15 +168,9 @@ class Module:
     def state_dict(self) -> "OrderedDict[str, np.ndarray]":
         """Copies of every parameter and buffer, under PyTorch's keys."""
         state: OrderedDict[str, np.ndarray] = OrderedDict()
-        for prefix, module in self.named_modules():
-            dot = f"{prefix}." if prefix else ""
-            for name, value in vars(module).items():
-                if isinstance(value, Parameter):
-                    state[dot + name] = value.data.copy()
-            for name in module._buffer_names:
-                value = getattr(module, name)
-                if value is not None:
-                    state[dot + name] = np.array(value, copy=True)
+        for key, (module, attr) in self._state_targets().items():
+            value = getattr(module, attr)
+            state[key] = np.array(value.data if isinstance(value, Parameter) else value, copy=True)
         return state
 
     def _state_targets(self) -> "OrderedDict[str, tuple[Module, str]]":
@@ -236,7 +230,7 @@ class Module:
 
     def zero_grad(self) -> None:
         for param in self.parameters():
-            param.grad.fill(0)
+            param.zero_grad()
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
         for param in self.parameters():
@@ -288,21 +282,21 @@ class Module:
         return "\n".join(lines) + "\n)"
 
 
-class Sequential(Module):
-    """Modules applied in order; backward runs them in reverse.
+class ModuleList(Module):
+    """A list of child modules (Transformer blocks, stacked layers), named ``"0"``, ``"1"``, ..."""
 
-    Children are named ``"0"``, ``"1"``, ..., so state-dict keys match
-    ``torch.nn.Sequential`` (``"0.weight"``).
-    """
-
-    def __init__(self, *modules: Module):
+    def __init__(self, modules: "list[Module] | tuple[Module, ...]" = ()):
         super().__init__()
-        for index, module in enumerate(modules):
-            if not isinstance(module, Module):
-                raise TypeError(
-                    f"Sequential: argument {index} must be a Module, received {type(module).__name__}"
-                )
-            setattr(self, str(index), module)
+        for module in modules:
+            self.append(module)
+
+    def append(self, module: Module) -> "ModuleList":
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: entry {len(self)} must be a Module, received {type(module).__name__}"
+            )
+        setattr(self, str(len(self)), module)
+        return self
 
     def __len__(self) -> int:
         return sum(1 for _ in self.children())
@@ -311,12 +305,18 @@ class Sequential(Module):
         return self.children()
 
     def __getitem__(self, index: int) -> Module:
-        layers = list(self.children())
-        return layers[index]
+        return list(self.children())[index]
 
-    def append(self, module: Module) -> "Sequential":
-        setattr(self, str(len(self)), module)
-        return self
+
+class Sequential(ModuleList):
+    """Modules applied in order; backward runs them in reverse.
+
+    Children are named ``"0"``, ``"1"``, ..., so state-dict keys match
+    ``torch.nn.Sequential`` (``"0.weight"``).
+    """
+
+    def __init__(self, *modules: Module):
+        super().__init__(modules)
 
     def forward(self, x: Any) -> Any:
         for layer in self.children():
@@ -360,30 +360,6 @@ class Sequential(Module):
         return grad_out
 
 
-class ModuleList(Module):
-    """A list of child modules (Transformer blocks, stacked layers), named ``"0"``, ``"1"``, ..."""
-
-    def __init__(self, modules: "list[Module] | tuple[Module, ...]" = ()):
-        super().__init__()
-        for module in modules:
-            self.append(module)
-
-    def append(self, module: Module) -> "ModuleList":
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: expected a Module, received {type(module).__name__}")
-        setattr(self, str(len(self)), module)
-        return self
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self.children())
-
-    def __iter__(self) -> Iterator[Module]:
-        return self.children()
-
-    def __getitem__(self, index: int) -> Module:
-        return list(self.children())[index]
-
-
 def check_grad_out(module: Module, grad_out: Any, shape: tuple, dtype: Any = None) -> np.ndarray:
     """``grad_out`` as an array of the forward output's ``shape`` (and ``dtype``, if given).
 
@@ -398,6 +374,14 @@ def check_grad_out(module: Module, grad_out: Any, shape: tuple, dtype: Any = Non
             f"received {grad_out.shape}"
         )
     return grad_out
+
+
+def float_array(module: Module, x: Any) -> np.ndarray:
+    """The input of a layer that keeps its input's dtype (activations, Dropout, losses): floats only."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{type(module).__name__}: expected a float array, received dtype {x.dtype}")
+    return x
 
 
 def as_float_input(module: Module, x: Any, dtype: np.dtype) -> np.ndarray:

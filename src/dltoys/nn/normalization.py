@@ -116,7 +116,7 @@ class BatchNorm1d(Module):
                 factor = (
                     1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
                 )
-                unbiased = var * (count / max(count - 1, 1))
+                unbiased = var * (count / (count - 1))  # count >= 2: checked above
                 self.running_mean *= 1 - factor
                 self.running_mean += factor * mean
                 self.running_var *= 1 - factor
@@ -138,7 +138,7 @@ class BatchNorm1d(Module):
             if self.weight.requires_grad:
                 self.weight.grad += np.einsum("mc,mc->c", g, xhat)
             if self.bias.requires_grad:
-                self.bias.grad += g.sum(axis=0)
+                self.bias.grad += np.ones(len(g), dtype=g.dtype) @ g  # (C,): a matmul beats .sum(0) on tall g
             g_hat = g * self.weight.data  # (M, C)
         else:
             g_hat = g

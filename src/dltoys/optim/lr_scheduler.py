@@ -53,9 +53,7 @@ class LRScheduler:
         self.last_epoch = -1
         self._last_lr = [float(optimizer.lr)]
         # Epoch 0: some schedules change the rate right away (a warm-up starts low).
-        self._initial = True
         self.step()
-        self._initial = False
 
     def _next_lr(self) -> float:
         """The rate for ``self.last_epoch``, from ``self.optimizer.lr`` (the previous one)."""
@@ -190,7 +188,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer)
 
     def _next_lr(self) -> float:
-        if self._initial:
+        if self.last_epoch == 0:
             return self._lr
         return self._lr * self.gamma
 
@@ -239,7 +237,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def _next_lr(self) -> float:
         epoch, T_max, eta_min = self.last_epoch, self.T_max, self.eta_min
-        if self._initial:
+        if epoch == 0:
             return self._lr
         if (epoch - 1 - T_max) % (2 * T_max) == 0:
             # Leaving the trough: the recursion's denominator 1 + cos(pi) is 0 here.

@@ -91,7 +91,7 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         for param in self.params:
-            param.grad.fill(0)
+            param.zero_grad()
 
     def step(self, closure: Callable[[], float] | None = None) -> float | None:
         """Update every trainable parameter once; returns ``closure()`` if given.
