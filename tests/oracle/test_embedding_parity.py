@@ -16,8 +16,7 @@ from dltoys import nn
 
 torch = pytest.importorskip("torch")
 
-RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
-TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+from parity_helpers import RTOL, TORCH_DTYPE  # noqa: E402  (after importorskip)
 
 
 def random_cases(n_cases: int, seed: int):

@@ -29,36 +29,10 @@ from dltoys import nn
 torch = pytest.importorskip("torch")
 
 DTYPES = [np.float32, np.float64]
-RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
-TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """These tensors are tiny: torch's thread pool only adds waiting (0.1 s per BatchNorm
-    step on a busy 2-core machine, against 0.1 ms on one thread)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+from parity_helpers import RTOL, TORCH_DTYPE, assert_close, to_numpy  # noqa: E402  (after importorskip)
 
 
 # ------------------------------------------------------------------ helpers
-def to_numpy(value) -> np.ndarray:
-    return value.detach().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
-
-
-def assert_close(ours, theirs, what: str, scale: float = 0.0) -> None:
-    """Equal within RTOL times the larger of the tensor's largest entry and ``scale``
-    (the size of the terms the tensor was computed from, where they are larger)."""
-    ours, theirs = np.asarray(ours), to_numpy(theirs)
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, torch has {theirs.shape}"
-    assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, torch has {theirs.dtype}"
-    rtol = RTOL[ours.dtype]
-    scale = max(float(np.max(np.abs(theirs), initial=0.0)), scale)
-    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=what)
-
-
 def copy_into_torch(ours: nn.Module, theirs: "torch.nn.Module") -> None:
     theirs.load_state_dict({key: torch.from_numpy(value) for key, value in ours.state_dict().items()})
 

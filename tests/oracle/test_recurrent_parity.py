@@ -18,33 +18,14 @@ from dltoys import nn
 
 torch = pytest.importorskip("torch")
 
-RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
-TORCH_DTYPE = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+from parity_helpers import TORCH_DTYPE, assert_close  # noqa: E402  (after importorskip)
+
 CELLS = {
     "rnn_tanh": (nn.RNN, torch.nn.RNN, {}),
     "rnn_relu": (nn.RNN, torch.nn.RNN, {"nonlinearity": "relu"}),
     "lstm": (nn.LSTM, torch.nn.LSTM, {}),
     "gru": (nn.GRU, torch.nn.GRU, {}),
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny tensors: torch's thread pool would only add waiting on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def assert_close(ours, theirs, what: str) -> None:
-    theirs = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
-    ours = np.asarray(ours)
-    assert ours.shape == theirs.shape, f"{what}: shape {ours.shape}, torch has {theirs.shape}"
-    assert ours.dtype == theirs.dtype, f"{what}: dtype {ours.dtype}, torch has {theirs.dtype}"
-    rtol = RTOL[ours.dtype]
-    scale = float(np.max(np.abs(theirs), initial=0.0))
-    np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=what)
 
 
 def build_pair(cell: str, input_size: int, hidden_size: int, dtype, **kwargs):
