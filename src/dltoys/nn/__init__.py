@@ -5,14 +5,22 @@ the basement ``dltoys.utils``).
 """
 
 from . import functional, init
-from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleList, Parameter, Sequential, eval_mode
-from .normalization import BatchNorm1d
+from .normalization import BatchNorm1d, LayerNorm
 from .recurrent import GRU, LSTM, RNN, RNNBase
+from .transformer import (
+    LearnedPositionalEncoding,
+    PositionalEncoding,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "BCELoss",
@@ -22,16 +30,21 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GELU",
     "GRU",
     "Identity",
     "LSTM",
+    "LayerNorm",
+    "LearnedPositionalEncoding",
     "LeakyReLU",
     "Linear",
     "Loss",
     "MSELoss",
     "Module",
     "ModuleList",
+    "MultiheadAttention",
     "Parameter",
+    "PositionalEncoding",
     "RNN",
     "RNNBase",
     "ReLU",
@@ -39,6 +52,9 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "eval_mode",
     "functional",
     "init",

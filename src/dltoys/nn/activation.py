@@ -1,4 +1,4 @@
-"""Elementwise activations and Softmax.
+"""Elementwise activations (Sigmoid, Tanh, ReLU, LeakyReLU, GELU) and Softmax.
 
 Each caches the one array its derivative needs (the output, or a float mask:
 a mask multiply is ~2x faster than ``np.maximum`` and ~10x faster than ``np.where``).
@@ -7,9 +7,11 @@ All keep the input's dtype.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..utils import check_float, check_int
+from ..utils import check_choice, check_float, check_int
 from . import functional as F
 from .module import Module, check_grad_out, float_array
 
@@ -110,3 +112,86 @@ class Softmax(Module):
         grad_out = check_grad_out(self, grad_out, out.shape, out.dtype)
         inner = np.sum(grad_out * out, axis=self.dim, keepdims=True)
         return out * (grad_out - inner)
+
+
+_SQRT_HALF = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2 * math.pi)
+_TANH_SCALE = math.sqrt(2 / math.pi)
+
+
+class GELU(Module):
+    """Gaussian error linear unit ``x * Phi(x)`` (``torch.nn.GELU``).
+
+    Parameters
+    ----------
+    approximate : {'none', 'tanh'}, default 'none'
+        ``'none'``: ``Phi`` is the exact standard normal CDF, ``(1 + erf(x / sqrt 2)) / 2``
+        (GPT-2 and nanoGPT with ``nn.GELU()``). ``'tanh'``: Hendrycks & Gimpel's
+        approximation ``(1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2``.
+
+    Notes
+    -----
+    Exact form, with ``phi(x) = exp(-x^2 / 2) / sqrt(2 pi)``::
+
+        y = x Phi(x)            dy/dx = Phi(x) + x phi(x)
+
+    Tanh form, with ``u = sqrt(2/pi) (x + 0.044715 x^3)`` and ``t = tanh(u)``::
+
+        y = x (1 + t) / 2       dy/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2
+
+    Forward computes the derivative alongside the output (it shares ``exp`` or
+    ``tanh`` with it) and caches it; backward is one multiply.
+
+    References
+    ----------
+    Hendrycks & Gimpel (2016), Gaussian error linear units (GELUs).
+    """
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = check_choice("approximate", approximate, ("none", "tanh"))
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = float_array(self, x)
+        dtype = x.dtype.type
+        if self.approximate == "none":
+            cdf = F.erf(x * dtype(_SQRT_HALF))
+            cdf += 1
+            cdf *= 0.5  # Phi(x)
+            slope = np.square(x)
+            slope *= -0.5
+            np.exp(slope, out=slope)
+            slope *= x
+            slope *= dtype(_INV_SQRT_2PI)  # x phi(x)
+            slope += cdf
+            out = cdf
+            out *= x
+        else:
+            square = np.square(x)
+            inner = square * dtype(0.044715)
+            inner += 1
+            inner *= x
+            inner *= dtype(_TANH_SCALE)
+            t = np.tanh(inner, out=inner)
+            half_one_plus_t = t + 1
+            half_one_plus_t *= 0.5
+            square *= dtype(3 * 0.044715)
+            square += 1
+            square *= dtype(0.5 * _TANH_SCALE)  # sqrt(2/pi) (1 + 3c x^2) / 2
+            np.square(t, out=t)
+            np.subtract(1, t, out=t)
+            square *= t
+            square *= x
+            slope = square
+            slope += half_one_plus_t
+            out = half_one_plus_t
+            out *= x
+        self._cache = slope
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        slope = self._saved()
+        return check_grad_out(self, grad_out, slope.shape, slope.dtype) * slope
