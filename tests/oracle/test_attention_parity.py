@@ -306,3 +306,32 @@ def test_transformer_decoder_layer(dtype, norm_first):
     _run_both(ours, theirs, [tgt, memory], rng, f"decoder norm_first={norm_first}",
               dict(tgt_mask=causal, memory_key_padding_mask=padding),
               dict(tgt_mask=torch.from_numpy(causal), memory_key_padding_mask=torch.from_numpy(padding)))
+
+
+# ------------------------------------------------------------------ GPT
+def test_gpt_matches_the_benchmarks_torch_gpt():
+    """models.GPT (untied, flattened logits: the benchmark's case) against the torch model of the same structure."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    try:
+        from benchmarks import cases
+    finally:
+        sys.path.pop(0)
+    rng = np.random.default_rng(3)
+    ours = cases.GPT.build_dltoys(nn, rng)
+    theirs = cases.GPT.build_torch(torch.nn)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    x, y = cases.GPT.make_batch(rng)
+    x, y = x[:4], y[: 4 * x.shape[1]]  # four sequences are enough to compare
+    loss = nn.CrossEntropyLoss()
+    value = loss(ours(x), y)
+    ours.backward(loss.backward())
+    value_t = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)), torch.from_numpy(y))
+    value_t.backward()
+    assert abs(float(value) - value_t.item()) < 1e-5
+    torch_params = dict(theirs.named_parameters())
+    for name, param in ours.named_parameters():
+        expected = torch_params[name].grad.numpy()
+        np.testing.assert_allclose(param.grad, expected, rtol=0, atol=1e-5 * np.abs(expected).max(), err_msg=name)

@@ -5,9 +5,11 @@ from .logistic import LogisticRegression
 from .mlp import MLP
 from .perceptron import Perceptron, PerceptronFit, novikoff_bound
 from .rnn import SequenceModel
+from .transformer import GPT
 
 __all__ = [
     "CharLM",
+    "GPT",
     "LogisticRegression",
     "MLP",
     "Perceptron",
