@@ -169,6 +169,23 @@ class GPT(nn.Module):
         self.tok_emb.backward(grad)
         return None
 
+    def attention_maps(self, idx: Any) -> list[np.ndarray]:
+        """Every block's attention weights on ``idx``, per head: a list of ``n_layer`` arrays (B, H, T, T).
+
+        Row ``t`` of a map is the distribution over positions ``0..t`` that head reads at
+        position ``t`` (eval mode; the layers' caches are overwritten).
+        """
+        idx = self._check_ids(idx)
+        maps = []
+        with nn.eval_mode(self):
+            x = self.tok_emb(idx) + self.pos_emb(np.arange(idx.shape[1]))  # (B, T, C)
+            for block in self.blocks:
+                h = block.ln_1(x)
+                _, weights = block.attn(h, h, h, is_causal=True, average_attn_weights=False)  # (B, H, T, T)
+                maps.append(weights)
+                x = block(x)
+        return maps
+
     def generate(self, idx: Any, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None,
                  rng: RngLike = None) -> np.ndarray:
         """Continue each sequence of ``idx`` by ``max_new_tokens`` sampled tokens.
@@ -239,3 +256,22 @@ def sample_next(logits: np.ndarray, temperature: float, top_k: int | None, rng: 
     # side='right' never lands on a zero-weight token: its cumulative value equals its predecessor's
     chosen = np.count_nonzero(cumulative <= draws[:, None], axis=1)  # searchsorted(side='right') per row
     return np.minimum(chosen, weights.shape[1] - 1)
+
+
+class SequenceLogits(nn.Module):
+    """A GPT whose logits come out as ``(B, V, T)``, PyTorch's layout for a sequence loss.
+
+    ``CrossEntropyLoss()(SequenceLogits(gpt)(idx), targets)`` with targets ``(B, T)``
+    (``ignore_index`` marks positions without a target): what a training loop
+    that calls ``loss(model(x), y)`` needs. The wrapped model is ``gpt``.
+    """
+
+    def __init__(self, gpt: GPT):
+        super().__init__()
+        self.gpt = gpt
+
+    def forward(self, idx: Any) -> np.ndarray:
+        return self.gpt(idx).transpose(0, 2, 1)  # (B, V, T)
+
+    def backward(self, grad_out: np.ndarray) -> None:
+        return self.gpt.backward(np.asarray(grad_out).transpose(0, 2, 1))  # (B, T, V)
