@@ -26,6 +26,7 @@ TOY_MODULES: dict[str, str] = {
     "adding": "dltoys.toys.adding",
     "charlm": "dltoys.toys.charlm",
     "sort": "dltoys.toys.sort",
+    "transformer-lm": "dltoys.toys.transformer_lm",
 }
 
 
