@@ -119,6 +119,50 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2 * math.pi)
 _TANH_SCALE = math.sqrt(2 / math.pi)
 
 
+#: Elements per block of the float32 GELU: its four buffers (256 KB) stay in L2 while ~20 passes run.
+_GELU_BLOCK = 16384
+# Abramowitz & Stegun 7.1.26: erfc(z) = t (a1 + t (a2 + ... + t a5)) exp(-z^2), t = 1 / (1 + p z), z >= 0,
+# absolute error <= 1.5e-7. With z = |x| / sqrt 2, Phi(-|x|) = erfc(z) / 2 = t P(t) exp(-x^2 / 2) / 2; the
+# 1/2 and 1 / c, c = 1 / sqrt(2 pi), go into the coefficients so that one exp gives c exp(-x^2 / 2) = phi(x).
+_AS_P = 0.3275911 * _SQRT_HALF
+_AS_COEFFS = tuple(a * 0.5 * math.sqrt(2 * math.pi) for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027,
+                                                                 1.061405429))
+_LOG_INV_SQRT_2PI = math.log(_INV_SQRT_2PI)
+
+
+def _gelu_erf_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x Phi(x)`` and its derivative ``Phi(x) + x phi(x)`` in float32, fused, in L2-sized blocks."""
+    flat = x.reshape(-1)
+    out = np.empty_like(flat)
+    slope = np.empty_like(flat)
+    scratch = np.empty(min(_GELU_BLOCK, flat.size), dtype=flat.dtype)
+    f32 = np.float32
+    a1, a2, a3, a4, a5 = (f32(a) for a in _AS_COEFFS)
+    for start in range(0, flat.size, _GELU_BLOCK):
+        xb, ob, sb = flat[start:start + _GELU_BLOCK], out[start:start + _GELU_BLOCK], slope[start:start + _GELU_BLOCK]
+        t = scratch[: len(xb)]
+        np.abs(xb, out=t)
+        t *= f32(_AS_P)
+        t += 1
+        np.reciprocal(t, out=t)  # t = 1 / (1 + p |x| / sqrt 2)
+        np.multiply(t, a5, out=ob)
+        for coef in (a4, a3, a2, a1):
+            ob += coef
+            ob *= t  # t P(t), scaled
+        np.square(xb, out=sb)
+        sb *= f32(-0.5)
+        sb += f32(_LOG_INV_SQRT_2PI)
+        np.exp(sb, out=sb)  # phi(x)
+        ob *= sb  # Phi(-|x|)
+        np.subtract(f32(0.5), ob, out=ob)
+        np.copysign(ob, xb, out=ob)
+        ob += f32(0.5)  # Phi(x)
+        sb *= xb
+        sb += ob  # Phi(x) + x phi(x)
+        ob *= xb  # x Phi(x)
+    return out.reshape(x.shape), slope.reshape(x.shape)
+
+
 class GELU(Module):
     """Gaussian error linear unit ``x * Phi(x)`` (``torch.nn.GELU``).
 
@@ -140,7 +184,10 @@ class GELU(Module):
         y = x (1 + t) / 2       dy/dx = (1 + t) / 2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2
 
     Forward computes the derivative alongside the output (it shares ``exp`` or
-    ``tanh`` with it) and caches it; backward is one multiply.
+    ``tanh`` with it) and caches it; backward is one multiply. In float32 the exact
+    form evaluates ``erf`` by Abramowitz & Stegun 7.1.26 (absolute error 1.5e-7,
+    shared ``exp(-x^2/2)`` with the derivative) in blocks that stay in cache; in
+    float64 by :func:`dltoys.nn.functional.erf` (error 2e-15).
 
     References
     ----------
@@ -157,7 +204,9 @@ class GELU(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = float_array(self, x)
         dtype = x.dtype.type
-        if self.approximate == "none":
+        if self.approximate == "none" and x.dtype == np.float32:
+            out, slope = _gelu_erf_float32(x)
+        elif self.approximate == "none":
             cdf = F.erf(x * dtype(_SQRT_HALF))
             cdf += 1
             cdf *= 0.5  # Phi(x)

@@ -19,7 +19,7 @@ from .module import Module, Parameter, as_float_input, check_grad_out
 
 
 # ------------------------------------------------------------------ the core
-def attend(query, key, value, bias=None, scale=1.0, dropout_p=0.0, rng=None):
+def attend(query, key, value, bias=None, scale=1.0, dropout_p=0.0, rng=None, out=None):
     """Softmax attention with its cache: ``softmax(q k^T * scale + bias) v``.
 
     Parameters
@@ -33,6 +33,8 @@ def attend(query, key, value, bias=None, scale=1.0, dropout_p=0.0, rng=None):
     dropout_p : float
         Probability of zeroing each attention weight (survivors scaled by ``1/(1-p)``).
     rng : Generator, needed when ``dropout_p > 0``
+    out : ndarray of shape (..., L, Ev), optional
+        Where to write the result (a strided view into the caller's layout, say).
 
     Returns
     -------
@@ -56,8 +58,8 @@ def attend(query, key, value, bias=None, scale=1.0, dropout_p=0.0, rng=None):
     The softmax is computed in place in the score buffer (subtract the row
     maximum, exponentiate, divide by the row sum): one (L, S) array per head.
     """
+    query = query * scale  # (..., L, E): scaling the smaller operand saves a pass over the scores
     scores = query @ np.swapaxes(key, -1, -2)  # (..., L, S)
-    scores *= scale
     if bias is not None:
         scores += bias
     scores -= scores.max(axis=-1, keepdims=True)
@@ -72,14 +74,19 @@ def attend(query, key, value, bias=None, scale=1.0, dropout_p=0.0, rng=None):
         weights = probs * keep
     else:
         keep, weights = None, probs
-    out = weights @ value  # (..., L, Ev)
+    out = np.matmul(weights, value, out=out)  # (..., L, Ev)
     return out, weights, (query, key, value, probs, keep, weights, scale)
 
 
-def attend_backward(cache, grad_out, grad_weights=None):
-    """Gradients ``(dL/dquery, dL/dkey, dL/dvalue)`` of :func:`attend` (see its Notes)."""
-    query, key, value, probs, keep, weights, scale = cache
-    grad_value = np.swapaxes(weights, -1, -2) @ grad_out  # (..., S, Ev)
+def attend_backward(cache, grad_out, grad_weights=None, out=None):
+    """Gradients ``(dL/dquery, dL/dkey, dL/dvalue)`` of :func:`attend` (see its Notes).
+
+    ``out``, optional: three arrays of the gradients' shapes to write them into
+    (views into one packed buffer, say); returned as the result.
+    """
+    query, key, value, probs, keep, weights, scale = cache  # query is scale * Q
+    grad_query, grad_key, grad_value = out if out is not None else (None, None, None)
+    grad_value = np.matmul(np.swapaxes(weights, -1, -2), grad_out, out=grad_value)  # (..., S, Ev)
     grad_scores = grad_out @ np.swapaxes(value, -1, -2)  # (..., L, S): dL/dW
     if grad_weights is not None:
         grad_scores += grad_weights
@@ -88,9 +95,9 @@ def attend_backward(cache, grad_out, grad_weights=None):
     inner = np.einsum("...ls,...ls->...l", grad_scores, probs)[..., None]  # (..., L, 1)
     grad_scores -= inner
     grad_scores *= probs  # dL/dA
-    grad_scores *= scale
-    grad_query = grad_scores @ key  # (..., L, E)
-    grad_key = np.swapaxes(grad_scores, -1, -2) @ query  # (..., S, E)
+    grad_key = np.matmul(np.swapaxes(grad_scores, -1, -2), query, out=grad_key)  # (..., S, E), scale folded in query
+    grad_query = np.matmul(grad_scores, key, out=grad_query)  # (..., L, E)
+    grad_query *= scale
     return grad_query, grad_key, grad_value
 
 
@@ -359,7 +366,8 @@ class MultiheadAttention(Module):
             qkv = x2d @ self.in_proj_weight.data.T  # (N L, 3E)
             if b is not None:
                 qkv += b
-            qkv = qkv.reshape(N, L, 3, self.num_heads, self.head_dim).transpose(2, 0, 3, 1, 4)  # (3, N, H, L, hd)
+            # one copy to head-major (3, N, H, L, hd): the batched matmuls then read contiguous blocks
+            qkv = np.ascontiguousarray(qkv.reshape(N, L, 3, self.num_heads, self.head_dim).transpose(2, 0, 3, 1, 4))
             q, k, v = qkv[0], qkv[1], qkv[2]
             inputs2d = (x2d,)
         else:
@@ -373,9 +381,10 @@ class MultiheadAttention(Module):
                 heads.append(self._split_heads(projected, N, length))
             q, k, v = heads
         dropout_p = self.dropout if self.training else 0.0
-        heads_out, weights, core = attend(q, k, v, bias, self.dtype.type(1.0 / math.sqrt(self.head_dim)),
-                                          dropout_p, self.rng)  # (N, H, L, hd), (N, H, L, S)
-        merged = heads_out.transpose(0, 2, 1, 3).reshape(N * L, E)  # (N L, E)
+        merged = np.empty((N, L, self.num_heads, self.head_dim), dtype=self.dtype)  # the heads side by side
+        _, weights, core = attend(q, k, v, bias, self.dtype.type(1.0 / math.sqrt(self.head_dim)), dropout_p,
+                                  self.rng, out=merged.transpose(0, 2, 1, 3))  # (N, H, L, hd), (N, H, L, S)
+        merged = merged.reshape(N * L, E)  # (N L, E)
         out = self.out_proj(merged).reshape(N, L, E)
         self._cache = (core, inputs2d, self_attention and self._qkv_same_embed_dim, (N, L, S), unbatched,
                        (query.shape, key.shape, value.shape), need_weights, average_attn_weights)
@@ -403,14 +412,16 @@ class MultiheadAttention(Module):
         g = self._to_batch_first(grad_out, unbatched).reshape(N * L, E)  # (N L, E)
         grad_merged = self.out_proj.backward(g)  # (N L, E)
         grad_heads = grad_merged.reshape(N, L, H, self.head_dim).transpose(0, 2, 1, 3)  # (N, H, L, hd)
-        grad_q, grad_k, grad_v = attend_backward(core, grad_heads, grad_weights)  # (N, H, len, hd) each
-
         def merge(grad, length):
             return grad.transpose(0, 2, 1, 3).reshape(N * length, E)  # (N len, E)
 
         bias = self.in_proj_bias
         if packed:
-            grad_qkv = np.concatenate([merge(grad_q, L), merge(grad_k, S), merge(grad_v, S)], axis=1)  # (N L, 3E)
+            # the three gradients written straight into (N, L, 3, H, hd): (N L, 3E) with no concatenation
+            grad_qkv = np.empty((N, L, 3, H, self.head_dim), dtype=grad_merged.dtype)
+            heads_view = grad_qkv.transpose(2, 0, 3, 1, 4)  # (3, N, H, L, hd)
+            attend_backward(core, grad_heads, grad_weights, out=(heads_view[0], heads_view[1], heads_view[2]))
+            grad_qkv = grad_qkv.reshape(N * L, 3 * E)
             (x2d,) = inputs2d
             if self.in_proj_weight.requires_grad:
                 self.in_proj_weight.grad += grad_qkv.T @ x2d  # (3E, E)
@@ -421,6 +432,7 @@ class MultiheadAttention(Module):
             W = self.in_proj_weight.data
             grads2d = [grad_qkv[:, i * E:(i + 1) * E] @ W[i * E:(i + 1) * E] for i in range(3)]
         else:
+            grad_q, grad_k, grad_v = attend_backward(core, grad_heads, grad_weights)  # (N, H, len, hd) each
             grads_proj = (merge(grad_q, L), merge(grad_k, S), merge(grad_v, S))
             if self._qkv_same_embed_dim:
                 params = [(self.in_proj_weight, slice(i * E, (i + 1) * E)) for i in range(3)]
