@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn
+from .. import nn, train
+from ..train.step import loss_value
 from ..utils import RngLike, as_array, as_rng, check_bool, check_float, check_int, resolve_dtype
 
 
@@ -258,20 +259,42 @@ def sample_next(logits: np.ndarray, temperature: float, top_k: int | None, rng: 
     return np.minimum(chosen, weights.shape[1] - 1)
 
 
-class SequenceLogits(nn.Module):
-    """A GPT whose logits come out as ``(B, V, T)``, PyTorch's layout for a sequence loss.
 
-    ``CrossEntropyLoss()(SequenceLogits(gpt)(idx), targets)`` with targets ``(B, T)``
-    (``ignore_index`` marks positions without a target): what a training loop
-    that calls ``loss(model(x), y)`` needs. The wrapped model is ``gpt``.
+class LanguageModelStep(train.Step):
+    """One optimizer step of next-token training on a batch ``(idx, targets)``, both (B, T).
+
+    The mean cross-entropy over every position's prediction (positions whose target
+    is ``ignore_index`` do not count: the prompt half of the sort toy's sequences)::
+
+        logits = model(idx)                                     # (B, T, V)
+        loss = cross_entropy(logits.reshape(B T, V), targets.reshape(B T))
+        model.backward(dL/dlogits); clip (callbacks); optimizer.step()
+
+    Parameters
+    ----------
+    model : GPT
+    optimizer : Optimizer over ``model.parameters()``
+    ignore_index : int, default -100
     """
 
-    def __init__(self, gpt: GPT):
-        super().__init__()
-        self.gpt = gpt
+    def __init__(self, model: GPT, optimizer, *, ignore_index: int = -100):
+        super().__init__(modules={"model": model}, optimizers={"optimizer": optimizer})
+        self.model, self.optimizer = model, optimizer
+        self.loss = nn.CrossEntropyLoss(ignore_index=ignore_index)
 
-    def forward(self, idx: Any) -> np.ndarray:
-        return self.gpt(idx).transpose(0, 2, 1)  # (B, V, T)
+    def _loss(self, batch) -> tuple[np.ndarray, float]:
+        idx, targets = batch
+        logits = self.model(idx)  # (B, T, V)
+        value = self.loss(logits.reshape(-1, logits.shape[-1]), np.asarray(targets).reshape(-1))
+        return logits, loss_value(value, type(self).__name__)
 
-    def backward(self, grad_out: np.ndarray) -> None:
-        return self.gpt.backward(np.asarray(grad_out).transpose(0, 2, 1))  # (B, T, V)
+    def __call__(self, batch) -> dict[str, float]:
+        self.model.zero_grad()
+        logits, value = self._loss(batch)
+        self.model.backward(self.loss.backward().reshape(logits.shape))
+        self.before_update()
+        self.optimizer.step()
+        return {"loss": value}
+
+    def evaluate(self, batch) -> dict[str, float]:
+        return {"loss": self._loss(batch)[1]}

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import nn, optim, plot, train
+from .. import optim, plot, train
+from ..data import Minibatches
 from ..models import GPT
-from ..models.transformer import SequenceLogits
+from ..models.transformer import LanguageModelStep
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "sort"
@@ -96,11 +97,9 @@ def run(config: Config, ctx: RunContext) -> Report:
 
     model = GPT(config.num_digits, 2 * L - 1, n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
                 rng=config.seed)
-    history = train.fit(
-        SequenceLogits(model), nn.CrossEntropyLoss(ignore_index=-1), optim.Adam(model.parameters(), lr=config.lr),
-        x, y, rng=config.seed, epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
-        progress=ctx.progress,
-    )
+    step = LanguageModelStep(model, optim.Adam(model.parameters(), lr=config.lr), ignore_index=-1)
+    history = train.Trainer(step, epochs=config.epochs, progress=ctx.progress).fit(
+        Minibatches(x, y, batch_size=config.batch_size, shuffle=True, rng=config.seed))
     train_accuracy, _ = sort_accuracy(model, train_inputs)
     test_accuracy, decoded = sort_accuracy(model, test_inputs)
     wrong = np.flatnonzero(np.any(decoded != np.sort(test_inputs, axis=1), axis=1))

@@ -10,9 +10,9 @@ from typing import Optional
 import numpy as np
 
 from .. import nn, optim, plot, train
-from ..data import CharVocab, python_source_text, split_text
+from ..data import CharVocab, RandomWindows, python_source_text, split_text
 from ..models import GPT, CharLM, stream_chunks
-from ..models.transformer import SequenceLogits
+from ..models.transformer import LanguageModelStep
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 from .charlm import _read_user_text, _ResetStateEachEpoch, unigram_bits
 
@@ -74,18 +74,6 @@ QUICK: dict = {
 }
 
 
-def random_windows(ids: np.ndarray, block_size: int, batch_size: int, n_batches: int, rng: np.random.Generator):
-    """nanoGPT's batches: ``n_batches * batch_size`` windows at uniformly random offsets.
-
-    Returns ``(x, y)`` of shape (n_batches * batch_size, block_size): the inputs and the
-    next characters; consecutive rows of ``batch_size`` are one step's batch.
-    """
-    starts = rng.integers(0, len(ids) - block_size, n_batches * batch_size)  # (N,)
-    positions = starts[:, None] + np.arange(block_size + 1)  # (N, T + 1)
-    windows = ids[positions]
-    return windows[:, :-1], windows[:, 1:]
-
-
 def gpt_bits_per_char(model: GPT, ids: np.ndarray, batch_size: int = 128) -> float:
     """Held-out cross-entropy in bits/char over non-overlapping windows of ``block_size``
     (each position predicted from the window before it, as in training)."""
@@ -138,8 +126,6 @@ class _TimeBudget(train.Callback):
 def _train_gpt(config: Config, train_ids, val_ids, vocab_size: int, ctx: RunContext):
     model = GPT(vocab_size, config.block_size, n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
                 dropout=config.dropout, rng=config.seed)
-    x, y = random_windows(train_ids, config.block_size, config.batch_size, config.iters,
-                          np.random.default_rng(config.seed))
     optimizer = optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.99), weight_decay=0.1)
     floor, warmup, iters = config.lr / 10, config.warmup_iters, config.iters
 
@@ -152,9 +138,9 @@ def _train_gpt(config: Config, train_ids, val_ids, vocab_size: int, ctx: RunCont
     schedule = train.LearningRateScheduler(optim.LambdaLR(optimizer, factor), interval="batch")
     held_out = _HeldOut(model, val_ids, config.eval_every)
     started = time.perf_counter()
-    history = train.fit(SequenceLogits(model), nn.CrossEntropyLoss(), optimizer, x, y,
-                        callbacks=[train.ClipGradNorm(1.0), schedule, held_out], epochs=1,
-                        batch_size=config.batch_size, shuffle=False, progress=ctx.progress)
+    trainer = train.Trainer(LanguageModelStep(model, optimizer), epochs=1, progress=ctx.progress,
+                            callbacks=[train.ClipGradNorm(1.0), schedule, held_out])
+    history = trainer.fit(RandomWindows(train_ids, config.block_size, config.batch_size, config.iters, rng=config.seed))
     seconds = time.perf_counter() - started - held_out.seconds
     return model, history, held_out, seconds
 
