@@ -67,7 +67,7 @@ def _torch_bn(**kwargs):
 
 
 def _recurrent(cls: str, input_size: int, hidden_size: int, **kwargs):
-    """Our nn.RNN/LSTM/GRU and its PyTorch twin, with the same arguments."""
+    """Our nn.RNN/LSTM/GRU (or a cell) and its PyTorch twin, with the same arguments."""
     return dict(
         make=lambda dtype: getattr(nn, cls)(input_size, hidden_size, dtype=dtype, rng=0, **kwargs),
         torch=lambda torch, dtype: getattr(torch.nn, cls)(input_size, hidden_size, dtype=dtype, **kwargs),
@@ -122,6 +122,16 @@ CASES = [
     # the padding row's gradient is zero by definition, not by calculus: its own tests are in test_embedding.py
     LayerCase("embedding-padding", lambda d: nn.Embedding(7, 4, padding_idx=0, dtype=d, rng=0), [Ids(7, (3, 5), low=1)],
               torch=lambda torch, d: torch.nn.Embedding(7, 4, padding_idx=0, dtype=d)),
+    # rnn_cells.py: one step, (batch, input_size) and the state (batch, hidden_size)
+    LayerCase("rnn-cell", inputs=[(3, 4)], **_recurrent("RNNCell", 4, 5)),
+    LayerCase("rnn-cell-relu-hx", inputs=[(3, 4), (3, 5)], **_recurrent("RNNCell", 4, 5, nonlinearity="relu")),
+    LayerCase("rnn-cell-unbatched-hx", inputs=[(4,), (5,)], **_recurrent("RNNCell", 4, 5)),
+    LayerCase("lstm-cell", inputs=[(3, 4)], **_recurrent("LSTMCell", 4, 5)),
+    LayerCase("lstm-cell-hx", inputs=[(3, 4), ((3, 5), (3, 5))], **_recurrent("LSTMCell", 4, 5)),
+    LayerCase("lstm-cell-no-bias-unbatched", inputs=[(4,), ((5,), (5,))], **_recurrent("LSTMCell", 4, 5, bias=False)),
+    LayerCase("gru-cell", inputs=[(3, 4)], **_recurrent("GRUCell", 4, 5)),
+    LayerCase("gru-cell-hx", inputs=[(3, 4), (3, 5)], **_recurrent("GRUCell", 4, 5)),
+    LayerCase("gru-cell-unbatched-no-bias", inputs=[(4,), (5,)], **_recurrent("GRUCell", 4, 5, bias=False)),
     # recurrent.py: (seq_len, batch, input_size) unless batch_first
     LayerCase("rnn", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5, batch_first=False)),
     LayerCase("rnn-relu-2-layers", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5, num_layers=2, nonlinearity="relu", batch_first=False)),
