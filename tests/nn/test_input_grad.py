@@ -90,9 +90,9 @@ def test_a_frozen_first_layer_in_front_is_allowed(rng):
 
 def test_recurrent_layer_with_initial_state_still_returns_its_gradient(rng):
     layer = nn.LSTM(3, 4, rng=0)
-    x = rng.standard_normal((2, 5, 3))
+    x = rng.standard_normal((5, 2, 3))  # (seq_len, batch, input_size)
     h0, c0 = rng.standard_normal((2, 1, 2, 4))
-    grad = rng.standard_normal((2, 5, 4))
+    grad = rng.standard_normal((5, 2, 4))
     layer(x, (h0, c0))
     dx, (dh0, dc0) = layer.backward(grad)
     layer.needs_input_grad = False
