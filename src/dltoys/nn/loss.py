@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_choice, check_float, check_int
+from ..utils import as_array, check_choice, check_float, check_int, check_target_range, check_weights
 from .module import Module, check_grad_out, float_array
 
 REDUCTIONS = ("mean", "sum", "none")
+
+#: How far the row sums of a probability target may stray from 1 (rounding, not a mistake).
+PROB_SUM_TOLERANCE = 1e-3
 
 #: The floor of ``p (1 - p)`` in BCELoss's gradient. PyTorch declares its 1e-12 as a
 #: C ``float``, so the clamp is float32(1e-12) = 9.99999996e-13 in float64 too.
@@ -34,7 +37,7 @@ class Loss(Module):
         return float_array(self, x)
 
     def _same_shape_target(self, x: np.ndarray, target) -> np.ndarray:
-        target = np.asarray(target)
+        target = as_array("target", target)
         if target.shape != x.shape:
             raise ValueError(
                 f"{type(self).__name__}: target shape {target.shape} must equal input shape {x.shape} "
@@ -98,6 +101,7 @@ class BCELoss(Loss):
     def forward(self, input, target) -> np.ndarray:
         p = self._input(input)
         y = self._same_shape_target(p, target)
+        check_target_range("BCELoss", y, 0.0, 1.0, " (binary labels are 0 and 1)")
         if p.size and (p.min() < 0 or p.max() > 1):
             raise ValueError(
                 f"BCELoss: input must hold probabilities in [0, 1], received values from "
@@ -136,11 +140,16 @@ class BCEWithLogitsLoss(Loss):
     def __init__(self, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction)
         # a buffer (a copy), so that state_dict() has PyTorch's "pos_weight" key; cast to the input's dtype per call
-        self.register_buffer("pos_weight", None if pos_weight is None else np.array(pos_weight, dtype=np.float64))
+        if pos_weight is not None:
+            pos_weight = check_weights("BCEWithLogitsLoss", "pos_weight", pos_weight, allow_all_zero=True)
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target) -> np.ndarray:
         x = self._input(input)
         y = self._same_shape_target(x, target)
+        check_target_range(
+            "BCEWithLogitsLoss", y, 0.0, 1.0, " (binary labels are 0 and 1; map -1/+1 labels with (y + 1) / 2)"
+        )
         exp_neg_abs = np.exp(-np.abs(x))
         softplus_neg = np.maximum(-x, 0) + np.log1p(exp_neg_abs)  # softplus(-x) = -log s(x)
         # s(x) from the same exponential: 1/(1+e) for x >= 0, e/(1+e) otherwise
@@ -210,9 +219,8 @@ class CrossEntropyLoss(Loss):
         label_smoothing: float = 0.0,
     ):
         super().__init__(reduction)
-        weight = None if weight is None else np.array(weight, dtype=np.float64)  # a copy: loads write into it
-        if weight is not None and weight.ndim != 1:
-            raise ValueError(f"CrossEntropyLoss: weight must be 1-D (C,), received shape {weight.shape}")
+        # a float64 copy (loads write into it), finite, >= 0, not all zero
+        weight = None if weight is None else check_weights("CrossEntropyLoss", "weight", weight)
         # a buffer, so that state_dict() has PyTorch's "weight" key; cast to the input's dtype per call
         self.register_buffer("weight", weight)
         self.ignore_index = check_int("ignore_index", ignore_index)
@@ -220,6 +228,20 @@ class CrossEntropyLoss(Loss):
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, label_smoothing={self.label_smoothing}"
+
+    @staticmethod
+    def _check_probabilities(q: np.ndarray) -> None:
+        """Rows of ``q`` (M, C) are distributions: >= 0 and summing to 1 (within rounding)."""
+        if q.size == 0:
+            return
+        check_target_range("CrossEntropyLoss", q, 0.0, 1.0, " (a probability target holds class probabilities)")
+        sums = q.sum(axis=1)  # (M,)
+        worst = int(np.argmax(np.abs(sums - 1)))
+        if abs(float(sums[worst]) - 1) > PROB_SUM_TOLERANCE:
+            raise ValueError(
+                f"CrossEntropyLoss: a probability target's rows must sum to 1, row {worst} sums to "
+                f"{float(sums[worst]):g} (pass integer class indices for index targets)"
+            )
 
     def forward(self, input, target) -> np.ndarray:
         z = self._input(input)
@@ -229,12 +251,14 @@ class CrossEntropyLoss(Loss):
             )
         n_classes = z.shape[1]
         dtype = z.dtype
-        target = np.asarray(target)
+        target = as_array("target", target)
         # classes last, one row per prediction: (M, C)
         logits = z if z.ndim == 2 else np.moveaxis(z, 1, -1).reshape(-1, n_classes)
         weight = None if self.weight is None else self.weight.astype(dtype)
         if weight is not None and weight.shape != (n_classes,):
             raise ValueError(f"CrossEntropyLoss: weight has shape {weight.shape}, input has {n_classes} classes")
+        if weight is not None:  # C values: also catches a bad weight loaded through load_state_dict
+            check_weights("CrossEntropyLoss", "weight", self.weight)
 
         shifted = logits - logits.max(axis=1, keepdims=True)  # (M, C)
         exp = np.exp(shifted)
@@ -279,6 +303,7 @@ class CrossEntropyLoss(Loss):
                     f"received {target.shape} (pass integer class indices for index targets)"
                 )
             q = target.astype(dtype) if z.ndim == 2 else np.moveaxis(target.astype(dtype), 1, -1).reshape(-1, n_classes)
+            self._check_probabilities(q)
             if eps > 0:
                 q = q * (1 - eps) + eps / n_classes
             wq = q if weight is None else q * weight  # (M, C)
