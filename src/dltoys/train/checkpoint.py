@@ -56,8 +56,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import __version__
-from ..nn.module import Module
-from ..optim.optimizer import Optimizer
+from ..nn.module import Module, ModuleDict
+from ..optim.optimizer import Optimizer, OptimizerDict
 from .formats import FormatError, NpzReader, SafetensorsReader, check_real_dtype, sniff, write_npz, write_safetensors
 
 #: Written into every checkpoint and checked on reading.
@@ -262,6 +262,15 @@ def _write_atomically(path: Path, write: Callable[[Any], None]) -> None:
     _fsync_directory(directory)
 
 
+def _as_one(model: Any, optimizer: Any) -> tuple[Any, Any]:
+    """Several named models or optimizers (dicts) become one ModuleDict / OptimizerDict."""
+    if isinstance(model, dict):
+        model = ModuleDict(model)
+    if isinstance(optimizer, dict):
+        optimizer = OptimizerDict(optimizer)
+    return model, optimizer
+
+
 def _file_format(path: Path, format: str | None) -> str:
     if format is None:
         return "safetensors" if path.suffix == ".safetensors" else "npz"
@@ -287,8 +296,10 @@ def save(
         The file to write, used exactly as given (no suffix is added). Its
         directory must exist. An existing file is replaced only once the new
         one is completely on disk.
-    model : Module
-    optimizer : Optimizer, optional
+    model : Module, or dict of str -> Module
+        A dict (a GAN's generator and discriminator) is saved as one
+        :class:`~dltoys.nn.ModuleDict`: keys ``"<name>.<key>"``.
+    optimizer : Optimizer, or dict of str -> Optimizer, optional
         Its ``state_dict()`` (hyperparameters, step count, state buffers) is
         stored so that :func:`load` can resume training exactly.
     extra : JSON-like, optional
@@ -309,6 +320,7 @@ def save(
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path: expected a str or os.PathLike file name, received {type(path).__name__}")
+    model, optimizer = _as_one(model, optimizer)
     if not isinstance(model, Module):
         raise TypeError(f"model: expected a dltoys Module, received {type(model).__name__}")
     if optimizer is not None and not isinstance(optimizer, Optimizer):
@@ -579,8 +591,8 @@ def load(
     Parameters
     ----------
     path : str or PathLike
-    model : Module
-        Built with the same architecture as the saved one; its parameters and
+    model : Module, or dict of str -> Module
+        Built with the same architecture as the saved one (a dict: the same names); its parameters and
         buffers are overwritten in place (cast to the model's dtype).
     optimizer : Optimizer, optional
         Built over ``model.parameters()`` with the same type as the saved one;
@@ -606,6 +618,7 @@ def load(
         other parameters than the model's, or optimizer state or settings that
         do not fit the optimizer (``lr=-0.5``, ``betas=[1.5, 7]``).
     """
+    model, optimizer = _as_one(model, optimizer)
     if not isinstance(model, Module):
         raise TypeError(f"model: expected a dltoys Module, received {type(model).__name__}")
     if optimizer is not None and not isinstance(optimizer, Optimizer):
