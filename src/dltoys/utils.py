@@ -165,6 +165,27 @@ def check_real_array(name: str, value: Any, *, finite: bool = True) -> np.ndarra
     return array
 
 
+def check_finite_data(name: str, value: Any) -> np.ndarray:
+    """``value`` as an array; if it holds floats they must all be finite (one pass, once per call).
+
+    For the data given to ``fit`` and ``evaluate``: a NaN there would make the
+    loss NaN and, in validation data, let early stopping end a run on "no valid
+    value". Integer, boolean (and other non-float) arrays pass unchanged.
+    """
+    array = as_array(name, value)
+    if array.dtype.kind in "fc":
+        finite = np.isfinite(array)
+        if not finite.all():
+            bad = finite.reshape(len(finite), -1).all(axis=1) if array.ndim else finite
+            rows = np.flatnonzero(~bad)[:5].tolist() if array.ndim else []
+            where = f" (rows {rows}{', ...' if (~bad).sum() > 5 else ''})" if rows else ""
+            raise ValueError(
+                f"{name}: holds {array.size - int(np.count_nonzero(finite))} NaN or infinite value(s){where}; "
+                "remove or impute them before training or evaluating"
+            )
+    return array
+
+
 def check_target_range(
     owner: str, target: np.ndarray, low: float, high: float, hint: str = ""
 ) -> None:

@@ -28,7 +28,7 @@ from .checkpoint import Checkpoint, CheckpointError, load, read, save
 from .config import TrainConfig
 from .history import History
 from .step import ClosureStep, Step, SupervisedStep
-from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError
+from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError
 from .evaluate import evaluate, predict
 from .loop import Trainer, fit
 from .threads import blas_threads
@@ -50,6 +50,7 @@ __all__ = [
     "NonFiniteError",
     "NonFiniteLossError",
     "NonFiniteParameterError",
+    "NonFiniteValidationError",
     "Step",
     "StopAtTarget",
     "SupervisedStep",

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..data.batches import Minibatches
 from ..nn.module import Module, eval_mode
+from ..utils import check_finite_data
 from .metrics import Metric, resolve_metrics
 from .step import loss_value
 
@@ -21,6 +22,13 @@ def _as_inputs(x: Inputs) -> tuple:
 
 def _input_names(name: str, inputs: tuple) -> list[str]:
     return [name] if len(inputs) == 1 else [f"{name}[{index}]" for index in range(len(inputs))]
+
+
+def check_data(x_name: str, inputs: tuple, y: Any, y_name: str) -> None:
+    """Every float array of the inputs and the targets is finite (one pass each, once per fit/evaluate)."""
+    for name, array in zip(_input_names(x_name, inputs), inputs):
+        check_finite_data(name, array)
+    check_finite_data(y_name, y)
 
 
 class _Averages:
@@ -69,9 +77,16 @@ def evaluate(
     dict
         ``{"loss": ..., "<metric>": ...}``: means over the samples (each batch
         weighted by its size).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``y`` holds NaN or infinite values (checked once, before the
+        first batch): a mean that is NaN says nothing about the model.
     """
     metric_fns = resolve_metrics(metrics)
     inputs = _as_inputs(x)
+    check_data("x", inputs, y, "y")
     batches = Minibatches(*inputs, y, batch_size=batch_size, names=[*_input_names("x", inputs), "y"])
     averages = _Averages()
     with eval_mode(model):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -32,8 +33,8 @@ from .callbacks import Callback
 from .config import TrainConfig
 from .history import History
 from .metrics import Metric
-from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, _first_non_finite
-from .evaluate import Inputs, _as_inputs, _Averages, _input_names
+from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError, _first_non_finite
+from .evaluate import Inputs, _as_inputs, _Averages, _input_names, check_data
 from .progress import ProgressBar, progress_enabled
 from .step import Step, supervised_step
 
@@ -225,7 +226,7 @@ class Trainer:
         return {f"lr_{name}": float(optimizer.lr) for name, optimizer in optimizers.items()}
 
     # ----------------------------------------------------------------- fit
-    def fit(self, batches: Iterable, *, validation: Iterable | None = None) -> History:
+    def fit(self, batches: Iterable, *, validation: Iterable | None = None, resume: Any = None) -> History:
         """Train for ``config.epochs`` epochs (fewer if a callback stops the run).
 
         Parameters
@@ -237,6 +238,13 @@ class Trainer:
         validation : re-iterable of batches, optional
             After every epoch, ``step.evaluate`` on each batch in eval mode; the
             sample-weighted means are logged as ``val_<name>``.
+        resume : str or PathLike, optional
+            A checkpoint written by :class:`ModelCheckpoint` during a run of the
+            same step, callbacks and batches: the weights, the optimizer, the
+            epoch counter, the history, the shuffling and module generators and
+            every callback's state are restored (all checked before anything
+            changes), and training continues at the next epoch, ending
+            bit-identical to the run that was never interrupted.
 
         Returns
         -------
@@ -248,6 +256,9 @@ class Trainer:
             A batch logged a NaN or infinite value (names the value, epoch and batch).
         NonFiniteParameterError
             A parameter is not finite after an epoch (names the parameter).
+        NonFiniteValidationError
+            A validation value is NaN or infinite (names it and the epoch): the
+            run stops instead of early stopping on "no improvement".
         """
         config, step = self.config, self.step
         if not _is_reiterable(batches):
@@ -266,13 +277,19 @@ class Trainer:
         self.stop_reason = None
         self.rng = getattr(batches, "rng", None)
         self.batches_per_epoch = len(batches) if hasattr(batches, "__len__") else None
+        resumed = self._read_resume(resume) if resume is not None else None
         bar = ProgressBar(config.epochs, self.batches_per_epoch or 0) if progress_enabled(config.progress) else None
         step._before_update = self._before_update
         step.on_train_begin()
         try:
             for callback in self.callbacks:
                 callback.on_train_begin(self)
-            for epoch in range(1, config.epochs + 1):
+            if resumed is not None:
+                self._apply_resume(*resumed)
+            first = self.epoch + 1
+            if self.stop_reason is not None:  # the saved run had been asked to stop after that epoch
+                first = config.epochs + 1
+            for epoch in range(first, config.epochs + 1):
                 self.epoch = epoch
                 if bar is not None:
                     bar.epoch_begin(epoch)
@@ -300,6 +317,8 @@ class Trainer:
                     bar.epoch_end(logs)
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, epoch, logs)
+                for callback in self.callbacks:
+                    callback.after_epoch(self, epoch, logs)
                 if self.stop_reason is not None:
                     self.history.stop_reason = self.stop_reason
                     break
@@ -351,7 +370,37 @@ class Trainer:
                 averages.add(_check_logs(step.evaluate(batch), step, "evaluate"), step.batch_size(batch))
         if averages.count == 0:
             raise ValueError("validation: the source yielded no batch")
-        return averages.means(prefix="val_")
+        logs = averages.means(prefix="val_")
+        if self.config.check_finite:
+            for key, value in logs.items():
+                if not math.isfinite(value):
+                    raise NonFiniteValidationError(self.epoch, key, value)
+        return logs
+
+    # --------------------------------------------------------------- resume
+    def _read_resume(self, resume: Any) -> tuple:
+        """Read and check a resume checkpoint against this trainer; nothing changes yet."""
+        from .checkpoint import MAX_EXTRA_BYTES, CheckpointError, read
+        from .resume import check_trainer_state
+
+        if not isinstance(resume, (str, os.PathLike)):
+            raise TypeError(f"resume: expected the path of a checkpoint, received {type(resume).__name__}")
+        model_bytes = sum(value.nbytes for value in self.model.state_dict().values())
+        limit = MAX_EXTRA_BYTES + 2 * model_bytes  # early stopping's best weights travel in extra
+        checkpoint = read(resume, max_extra_bytes=limit)
+        state = (checkpoint.extra or {}).get("trainer") if isinstance(checkpoint.extra, dict) else None
+        try:
+            check_trainer_state(self, state, self.rng)
+        except ValueError as exc:
+            raise CheckpointError(f"{checkpoint.path}: cannot resume this run: {exc}") from None
+        return resume, state, limit
+
+    def _apply_resume(self, path: Any, state: dict, limit: int) -> None:
+        from .checkpoint import load
+        from .resume import restore_trainer_state
+
+        load(path, self.model, self.optimizer, max_extra_bytes=limit)  # all or nothing
+        restore_trainer_state(self, state, self.rng)
 
 
 def fit(
@@ -365,6 +414,7 @@ def fit(
     metrics: Mapping[str, Metric | str] | Sequence[Metric | str] | None = None,
     callbacks: Iterable[Callback] = (),
     rng: RngLike = None,
+    resume: Any = None,
     config: TrainConfig | None = None,
     **overrides: Any,
 ) -> History:
@@ -394,13 +444,24 @@ def fit(
     rng : int, numpy.random.Generator or None
         Source of the per-epoch shuffles (the only randomness of the loop; the
         model's own randomness, such as dropout, comes from the model's rng).
-        The same seed and the same initial weights give bit-identical weights.
+        The same seed and the same initial weights give bit-identical weights
+        (with the same BLAS thread count, on the same machine).
+    resume : str or PathLike, optional
+        A :class:`ModelCheckpoint` file of an interrupted run of the same
+        model, optimizer, callbacks and ``rng`` seed: continue it exactly (see
+        :meth:`Trainer.fit`); ``epochs`` is the total, as in the first run.
     config : TrainConfig, optional
         ``overrides`` are :class:`TrainConfig` fields (``epochs=30, batch_size=64``).
 
     Returns
     -------
     History
+
+    Raises
+    ------
+    ValueError
+        If ``x``, ``y`` or the validation data hold NaN or infinite values
+        (checked once, before the first epoch).
 
     Examples
     --------
@@ -413,6 +474,7 @@ def fit(
     trainer = Trainer(step, callbacks=callbacks, config=config, **overrides)
     config = trainer.config
     inputs = _as_inputs(x)
+    check_data("x", inputs, y, "y")
     batches = Minibatches(
         *inputs,
         y,
@@ -428,10 +490,11 @@ def fit(
             raise TypeError("validation_data: expected a pair (x_val, y_val)")
         x_val, y_val = validation_data
         val_inputs = _as_inputs(x_val)
+        check_data("x_val", val_inputs, y_val, "y_val")
         validation = Minibatches(
             *val_inputs,
             y_val,
             batch_size=config.eval_batch_size or config.batch_size,
             names=[*_input_names("x_val", val_inputs), "y_val"],
         )
-    return trainer.fit(batches, validation=validation)
+    return trainer.fit(batches, validation=validation, resume=resume)
