@@ -209,3 +209,30 @@ def test_history_reads_like_keras():
     assert len(history.loss) == 3 and "val_loss" in dir(history)
     with pytest.raises(AttributeError, match=r"no attribute or series 'val_acc'; series recorded: loss, val_loss"):
         history.val_acc
+
+
+def test_fit_checks_the_target_domain_once_and_the_step_pays_nothing():
+    x, y = xor_data(n=32)
+    y_bce = y.reshape(-1, 1).astype(np.float32)
+    model = nn.Sequential(nn.Linear(2, 1, rng=0))
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    loss = nn.BCEWithLogitsLoss()
+    with pytest.raises(ValueError, match=r"BCEWithLogitsLoss: target values must lie in \[0, 1\]"):
+        fit(model, loss, optimizer, x, 2 * y_bce - 1, epochs=3)  # +-1 labels: refused before the first step
+    assert optimizer.step_count == 0 and not loss.targets_checked
+    with pytest.raises(ValueError, match=r"BCEWithLogitsLoss: target values"):
+        fit(model, loss, optimizer, x, y_bce, validation_data=(x, 5 * y_bce), epochs=3)
+    assert optimizer.step_count == 0
+
+    seen = []
+
+    class Spy(train.Callback):
+        def on_batch_end(self, trainer, batch, value):
+            seen.append(loss.targets_checked)
+
+    fit(model, loss, optimizer, x, y_bce, epochs=1, batch_size=8, callbacks=[Spy()])
+    assert seen == [True] * 4 and loss.targets_checked is False  # skipped per batch, restored after
+    with pytest.raises(ValueError, match="target values must lie"):  # direct calls still check
+        loss(np.zeros((2, 1), np.float32), np.full((2, 1), 3.0, np.float32))
+    with pytest.raises(ValueError, match=r"CrossEntropyLoss: .*row 0 sums to 2"):
+        train.evaluate(nn.Linear(2, 3, rng=0), nn.CrossEntropyLoss(), x[:2], np.array([[1, 1, 0], [1, 0, 0]], np.float32))

@@ -24,11 +24,28 @@ BCE_GRAD_FLOOR = float(np.float32(1e-12))
 
 
 class Loss(Module):
-    """Base class: holds ``reduction`` and checks the arguments every loss shares."""
+    """Base class: holds ``reduction`` and checks the arguments every loss shares.
+
+    Target domains (BCE targets in [0, 1], probability targets that are
+    distributions) are checked on every call, unless ``targets_checked`` is
+    True: :func:`dltoys.train.fit` and :func:`~dltoys.train.evaluate` check the
+    whole target array once with :meth:`check_target` and set it while they
+    run, so the training step pays nothing for the check.
+    """
+
+    #: True while a caller guarantees the targets were checked (see :meth:`check_target`).
+    targets_checked: bool = False
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+
+    def check_target(self, target) -> None:
+        """Check a whole target array's domain once (the per-call check then may be skipped).
+
+        Raises ValueError naming the loss when a value is outside what the loss
+        accepts; shapes are checked per call, against each input.
+        """
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -101,7 +118,8 @@ class BCELoss(Loss):
     def forward(self, input, target) -> np.ndarray:
         p = self._input(input)
         y = self._same_shape_target(p, target)
-        check_target_range("BCELoss", y, 0.0, 1.0, " (binary labels are 0 and 1)")
+        if not self.targets_checked:
+            self.check_target(y)
         if p.size and (p.min() < 0 or p.max() > 1):
             raise ValueError(
                 f"BCELoss: input must hold probabilities in [0, 1], received values from "
@@ -112,6 +130,11 @@ class BCELoss(Loss):
             log_1mp = np.maximum(np.log1p(-p), -100)
         self._cache = (p, y)
         return self._reduce(-(y * log_p + (1 - y) * log_1mp))
+
+    def check_target(self, target) -> None:
+        target = as_array("target", target)
+        if target.dtype.kind in "biuf":
+            check_target_range("BCELoss", target, 0.0, 1.0, " (binary labels are 0 and 1)")
 
     def backward(self, grad_out=1.0) -> np.ndarray:
         p, y = self._saved()
@@ -147,9 +170,8 @@ class BCEWithLogitsLoss(Loss):
     def forward(self, input, target) -> np.ndarray:
         x = self._input(input)
         y = self._same_shape_target(x, target)
-        check_target_range(
-            "BCEWithLogitsLoss", y, 0.0, 1.0, " (binary labels are 0 and 1; map -1/+1 labels with (y + 1) / 2)"
-        )
+        if not self.targets_checked:
+            self.check_target(y)
         exp_neg_abs = np.exp(-np.abs(x))
         softplus_neg = np.maximum(-x, 0) + np.log1p(exp_neg_abs)  # softplus(-x) = -log s(x)
         # s(x) from the same exponential: 1/(1+e) for x >= 0, e/(1+e) otherwise
@@ -172,6 +194,14 @@ class BCEWithLogitsLoss(Loss):
             losses = (1 - y) * x + weight * softplus_neg
         self._cache = (sig, y, weight)
         return self._reduce(losses)
+
+    def check_target(self, target) -> None:
+        target = as_array("target", target)
+        if target.dtype.kind in "biuf":
+            check_target_range(
+                "BCEWithLogitsLoss", target, 0.0, 1.0,
+                " (binary labels are 0 and 1; map -1/+1 labels with (y + 1) / 2)",
+            )
 
     def backward(self, grad_out=1.0) -> np.ndarray:
         sig, y, weight = self._saved()
@@ -228,6 +258,13 @@ class CrossEntropyLoss(Loss):
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, label_smoothing={self.label_smoothing}"
+
+    def check_target(self, target) -> None:
+        """Probability targets (float, classes on axis 1) must be distributions; index targets are checked per call."""
+        target = as_array("target", target)
+        if target.dtype.kind == "f" and target.ndim >= 2:
+            rows = target if target.ndim == 2 else np.moveaxis(target, 1, -1).reshape(-1, target.shape[1])
+            self._check_probabilities(rows)
 
     @staticmethod
     def _check_probabilities(q: np.ndarray) -> None:
@@ -303,7 +340,8 @@ class CrossEntropyLoss(Loss):
                     f"received {target.shape} (pass integer class indices for index targets)"
                 )
             q = target.astype(dtype) if z.ndim == 2 else np.moveaxis(target.astype(dtype), 1, -1).reshape(-1, n_classes)
-            self._check_probabilities(q)
+            if not self.targets_checked:
+                self._check_probabilities(q)
             if eps > 0:
                 q = q * (1 - eps) + eps / n_classes
             wq = q if weight is None else q * weight  # (M, C)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+import contextlib
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -22,6 +23,27 @@ def _as_inputs(x: Inputs) -> tuple:
 
 def _input_names(name: str, inputs: tuple) -> list[str]:
     return [name] if len(inputs) == 1 else [f"{name}[{index}]" for index in range(len(inputs))]
+
+
+@contextlib.contextmanager
+def targets_checked(loss: Any, *targets: Any) -> Iterator[None]:
+    """Check every target array's domain once with ``loss.check_target``, then let the loss skip it per call.
+
+    Losses without ``check_target`` (a user's own) are left as they are.
+    """
+    check = getattr(loss, "check_target", None)
+    if not callable(check) or not hasattr(loss, "targets_checked"):
+        yield
+        return
+    for target in targets:
+        if target is not None:
+            check(target)
+    before = loss.targets_checked
+    loss.targets_checked = True
+    try:
+        yield
+    finally:
+        loss.targets_checked = before
 
 
 def check_data(x_name: str, inputs: tuple, y: Any, y_name: str) -> None:
@@ -89,7 +111,7 @@ def evaluate(
     check_data("x", inputs, y, "y")
     batches = Minibatches(*inputs, y, batch_size=batch_size, names=[*_input_names("x", inputs), "y"])
     averages = _Averages()
-    with eval_mode(model):
+    with eval_mode(model), targets_checked(loss, y):
         for batch in batches:
             *batch_inputs, target = batch
             output = model(*batch_inputs)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -34,8 +33,9 @@ from .config import TrainConfig
 from .history import History
 from .metrics import Metric
 from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError, _first_non_finite
-from .evaluate import Inputs, _as_inputs, _Averages, _input_names, check_data
+from .evaluate import Inputs, _as_inputs, _Averages, _input_names, check_data, targets_checked
 from .progress import ProgressBar, progress_enabled
+from .resume import apply_resume, read_resume
 from .step import Step, supervised_step
 
 def _is_reiterable(data: Any) -> bool:
@@ -277,7 +277,7 @@ class Trainer:
         self.stop_reason = None
         self.rng = getattr(batches, "rng", None)
         self.batches_per_epoch = len(batches) if hasattr(batches, "__len__") else None
-        resumed = self._read_resume(resume) if resume is not None else None
+        resumed = read_resume(self, resume) if resume is not None else None
         bar = ProgressBar(config.epochs, self.batches_per_epoch or 0) if progress_enabled(config.progress) else None
         step._before_update = self._before_update
         step.on_train_begin()
@@ -285,7 +285,7 @@ class Trainer:
             for callback in self.callbacks:
                 callback.on_train_begin(self)
             if resumed is not None:
-                self._apply_resume(*resumed)
+                apply_resume(self, *resumed)
             first = self.epoch + 1
             if self.stop_reason is not None:  # the saved run had been asked to stop after that epoch
                 first = config.epochs + 1
@@ -376,31 +376,6 @@ class Trainer:
                 if not math.isfinite(value):
                     raise NonFiniteValidationError(self.epoch, key, value)
         return logs
-
-    # --------------------------------------------------------------- resume
-    def _read_resume(self, resume: Any) -> tuple:
-        """Read and check a resume checkpoint against this trainer; nothing changes yet."""
-        from .checkpoint import MAX_EXTRA_BYTES, CheckpointError, read
-        from .resume import check_trainer_state
-
-        if not isinstance(resume, (str, os.PathLike)):
-            raise TypeError(f"resume: expected the path of a checkpoint, received {type(resume).__name__}")
-        model_bytes = sum(value.nbytes for value in self.model.state_dict().values())
-        limit = MAX_EXTRA_BYTES + 2 * model_bytes  # early stopping's best weights travel in extra
-        checkpoint = read(resume, max_extra_bytes=limit)
-        state = (checkpoint.extra or {}).get("trainer") if isinstance(checkpoint.extra, dict) else None
-        try:
-            check_trainer_state(self, state, self.rng)
-        except ValueError as exc:
-            raise CheckpointError(f"{checkpoint.path}: cannot resume this run: {exc}") from None
-        return resume, state, limit
-
-    def _apply_resume(self, path: Any, state: dict, limit: int) -> None:
-        from .checkpoint import load
-        from .resume import restore_trainer_state
-
-        load(path, self.model, self.optimizer, max_extra_bytes=limit)  # all or nothing
-        restore_trainer_state(self, state, self.rng)
 
 
 def fit(
@@ -497,4 +472,6 @@ def fit(
             batch_size=config.eval_batch_size or config.batch_size,
             names=[*_input_names("x_val", val_inputs), "y_val"],
         )
-    return trainer.fit(batches, validation=validation, resume=resume)
+    # The targets' domain once here, not per batch: the loss skips its own check while training.
+    with targets_checked(loss, y, None if validation_data is None else validation_data[1]):
+        return trainer.fit(batches, validation=validation, resume=resume)

@@ -22,6 +22,7 @@ against a trainer before anything changes; :func:`restore_trainer_state` applies
 from __future__ import annotations
 
 import copy
+import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -121,3 +122,28 @@ def restore_trainer_state(trainer: "Trainer", state: dict[str, Any], rng: np.ran
         generator.bit_generator.state = copy.deepcopy(state["generators"][name])
     for callback, saved in zip(trainer.callbacks, state["callbacks"]):
         callback.load_state_dict(saved.get("state") or {})
+
+
+def read_resume(trainer: "Trainer", path: Any) -> tuple:
+    """Read the checkpoint at ``path`` and check its trainer state against ``trainer``; nothing changes yet."""
+    from .checkpoint import MAX_EXTRA_BYTES, CheckpointError, read  # checkpoint imports nn/optim only
+
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"resume: expected the path of a checkpoint, received {type(path).__name__}")
+    model_bytes = sum(value.nbytes for value in trainer.model.state_dict().values())
+    limit = MAX_EXTRA_BYTES + 2 * model_bytes  # early stopping's best weights travel in extra
+    checkpoint = read(path, max_extra_bytes=limit)
+    state = checkpoint.extra.get("trainer") if isinstance(checkpoint.extra, dict) else None
+    try:
+        check_trainer_state(trainer, state, trainer.rng)
+    except ValueError as exc:
+        raise CheckpointError(f"{checkpoint.path}: cannot resume this run: {exc}") from None
+    return path, state, limit
+
+
+def apply_resume(trainer: "Trainer", path: Any, state: dict, limit: int) -> None:
+    """Load the weights and optimizer (all or nothing), then the trainer state read by :func:`read_resume`."""
+    from .checkpoint import load
+
+    load(path, trainer.model, trainer.optimizer, max_extra_bytes=limit)
+    restore_trainer_state(trainer, state, trainer.rng)
