@@ -14,6 +14,7 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_mode
 from .normalization import BatchNorm1d, LayerNorm
 from .recurrent import GRU, LSTM, RNN, RNNBase
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .transformer import (
     LearnedPositionalEncoding,
     PositionalEncoding,
@@ -32,10 +33,12 @@ __all__ = [
     "Flatten",
     "GELU",
     "GRU",
+    "GRUCell",
     "Identity",
     "LSTM",
     "LayerNorm",
     "LearnedPositionalEncoding",
+    "LSTMCell",
     "LeakyReLU",
     "Linear",
     "Loss",
@@ -48,6 +51,8 @@ __all__ = [
     "PositionalEncoding",
     "RNN",
     "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "Sequential",
     "Sigmoid",
