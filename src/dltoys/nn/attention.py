@@ -220,6 +220,8 @@ class MultiheadAttention(Module):
     ``(N L, E) x (E, 3E)`` matmul and forms the packed weight's gradient with one.
     Masks are added to the scores as ``-inf`` (boolean, True = may not attend) or
     as given (float): ``attn_mask`` (L, S) or (N * H, L, S), ``key_padding_mask`` (N, S).
+    ``is_causal=True`` without an ``attn_mask`` builds the causal mask (PyTorch
+    requires the mask with that hint; given both, the mask is used, as PyTorch).
 
     ``backward(grad_out)`` takes the output's gradient, or ``(grad_out, grad_weights)``
     when the returned weights feed the loss too, and returns

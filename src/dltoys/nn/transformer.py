@@ -36,7 +36,7 @@ def _activation(activation) -> Module:
 class _Block(Module):
     """What the encoder and decoder layers share: the feed-forward sublayer and the residual plumbing."""
 
-    def _init_feedforward(self, d_model, dim_feedforward, dropout, activation, layer_norm_eps, bias, dtype, rng):
+    def _init_feedforward(self, d_model, dim_feedforward, dropout, bias, dtype, rng):
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype, rng=rng)
         self.dropout = Dropout(dropout, rng=rng)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype, rng=rng)
@@ -105,7 +105,7 @@ class TransformerEncoderLayer(_Block):
         dropout = check_float("dropout", dropout, low=0.0, high=1.0)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype, rng=rng)
-        self._init_feedforward(d_model, dim_feedforward, dropout, activation, layer_norm_eps, bias, dtype, rng)
+        self._init_feedforward(d_model, dim_feedforward, dropout, bias, dtype, rng)
         self.norm_first = check_bool("norm_first", norm_first)
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
@@ -215,7 +215,7 @@ class TransformerDecoderLayer(_Block):
                                             dtype=dtype, rng=rng)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                                  dtype=dtype, rng=rng)
-        self._init_feedforward(d_model, dim_feedforward, dropout, activation, layer_norm_eps, bias, dtype, rng)
+        self._init_feedforward(d_model, dim_feedforward, dropout, bias, dtype, rng)
         self.norm_first = check_bool("norm_first", norm_first)
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
