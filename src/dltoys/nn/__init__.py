@@ -6,20 +6,29 @@ the basement ``dltoys.utils``).
 
 from . import functional, init
 from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .dropout import Dropout
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleList, Parameter, Sequential, eval_mode
-from .normalization import BatchNorm1d
+from .normalization import BatchNorm1d, BatchNorm2d
+from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, RNNBase
 
 __all__ = [
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "GRU",
@@ -29,6 +38,8 @@ __all__ = [
     "Linear",
     "Loss",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "ModuleList",
     "Parameter",
