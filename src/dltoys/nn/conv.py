@@ -144,8 +144,8 @@ class _ConvNd(Module):
     def _weight_rows(self) -> np.ndarray:
         """The weight as ``(groups, C_out / groups, *kernel * C_in / groups)``, columns in im2col's order."""
         w = self.weight.data  # (C_out, C_in / g, *kernel)
-        rows = w.transpose(0, *range(2, w.ndim), 1)  # (C_out, *kernel, C_in / g)
-        return rows.reshape(self.groups, self.out_channels // self.groups, -1)
+        rows = np.ascontiguousarray(w.transpose(0, *range(2, w.ndim), 1))  # (C_out, *kernel, C_in / g)
+        return rows.reshape(self.groups, self.out_channels // self.groups, -1)  # contiguous: BLAS takes it as is
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_input(self, x, self.dtype)

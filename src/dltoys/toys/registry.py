@@ -22,6 +22,7 @@ TOY_MODULES: dict[str, str] = {
     "optimizers": "dltoys.toys.optimizers",
     "digits": "dltoys.toys.digits",
     "cnn-digits": "dltoys.toys.cnn_digits",
+    "mnist1d": "dltoys.toys.mnist1d",
     "parity": "dltoys.toys.parity",
     "gradients": "dltoys.toys.gradients",
     "adding": "dltoys.toys.adding",
