@@ -17,6 +17,7 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 - Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
 - MNIST-1D: :func:`make_mnist1d` (the reference generator, ``mnist1d.py``)
 - IDX files (MNIST, Fashion-MNIST a user has): :func:`read_idx`, :func:`load_idx_images` (``idx.py``)
+- Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy, ``graphs.py``)
 - Minibatches: :class:`Minibatches`, the one minibatch iterator (``batches.py``)
 - Text: :func:`read_text_file`, :func:`python_source_text`, :func:`split_text`
   (``text.py``), :class:`CharVocab`, :func:`lm_windows` (``vocab.py``)
@@ -24,6 +25,7 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 
 from dltoys.data.batches import Minibatches
 from dltoys.data.digits import load_digits
+from dltoys.data.graphs import Graph, load_karate_club
 from dltoys.data.idx import IDXError, load_idx_images, read_idx
 from dltoys.data.mnist1d import MNIST1D, make_mnist1d, mnist1d_templates
 from dltoys.data.parity import (
@@ -44,6 +46,7 @@ from dltoys.data.vocab import CharVocab, lm_windows
 __all__ = [
     "ADDING_BASELINE_MSE",
     "CharVocab",
+    "Graph",
     "GENERATORS",
     "IDXError",
     "MNIST1D",
@@ -54,6 +57,7 @@ __all__ = [
     "lm_windows",
     "load_digits",
     "load_idx_images",
+    "load_karate_club",
     "make_adding",
     "make_blobs",
     "make_circles",

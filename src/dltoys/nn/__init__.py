@@ -11,7 +11,7 @@ from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
-from .module import Module, ModuleList, Parameter, Sequential, eval_mode
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_mode
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, RNNBase
@@ -41,6 +41,7 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Parameter",
     "RNN",
