@@ -23,6 +23,7 @@ TOY_MODULES: dict[str, str] = {
     "digits": "dltoys.toys.digits",
     "cnn-digits": "dltoys.toys.cnn_digits",
     "mnist1d": "dltoys.toys.mnist1d",
+    "normalization": "dltoys.toys.normalization",
     "parity": "dltoys.toys.parity",
     "gradients": "dltoys.toys.gradients",
     "adding": "dltoys.toys.adding",
