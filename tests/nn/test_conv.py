@@ -93,8 +93,18 @@ def test_im2col_and_col2im_are_adjoint():
         cols = F.im2col(x, kernel, stride, dilation)
         c = rng.standard_normal(cols.shape)
         lhs = np.sum(cols * c)
-        rhs = np.sum(x * F.col2im(c, x.shape, stride, dilation))
+        rhs = np.sum(x * F.col2im(F.kernel_major(c, len(kernel)), x.shape, stride, dilation))
         assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+def test_im2col_one_channel_path_equals_the_window_copy():
+    """One channel takes a copy per kernel offset; the result equals the sliding-window copy."""
+    rng = np.random.default_rng(7)
+    for kernel, stride, dilation in [((3, 3), (1, 1), (1, 1)), ((2, 3), (2, 1), (1, 2)), ((4,), (3,), (2,))]:
+        x = rng.standard_normal((2, *(10,) * len(kernel), 1))
+        fast = F.im2col(x, kernel, stride, dilation)
+        doubled = F.im2col(np.concatenate([x, x], axis=-1), kernel, stride, dilation)  # two channels: the window copy
+        np.testing.assert_array_equal(fast[..., 0], doubled[..., 0])
 
 
 def test_conv_output_sizes():

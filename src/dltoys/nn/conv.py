@@ -197,16 +197,21 @@ class _ConvNd(Module):
             self.bias.grad += np.ones(rows, dtype=self.dtype) @ g2d  # (C_out,)
         if not self.needs_input_grad:
             return None  # the input is data
-        weight_rows = self._weight_rows()
+        # one matmul per kernel offset, batched: slab k = G W_k, (M, C_out) @ (C_out, C_in / g), written
+        # kernel-offset major so that col2im adds contiguous slabs
+        w = self.weight.data  # (C_out, C_in / g, *kernel)
+        n_taps = int(np.prod(self.kernel_size))
+        per_in = self.in_channels // self.groups
+        weight_taps = np.ascontiguousarray(w.transpose(*range(2, w.ndim), 0, 1)).reshape(n_taps, self.out_channels, per_in)
         if self.groups == 1:
-            grad_cols = (g2d @ weight_rows[0]).reshape(cols_shape)  # (N, *out, *kernel, C)
+            grad_cols = np.matmul(g2d, weight_taps)  # (K, M, C_in)
         else:
-            grad_cols = np.empty(cols_shape, dtype=self.dtype)
-            per_in = self.in_channels // self.groups
+            grad_cols = np.empty((n_taps, rows, self.in_channels), dtype=self.dtype)
             for g in range(self.groups):
-                grad_cols[..., g * per_in : (g + 1) * per_in] = (
-                    g2d[:, g * per_out : (g + 1) * per_out] @ weight_rows[g]
-                ).reshape(*cols_shape[:-1], per_in)
+                grad_cols[..., g * per_in : (g + 1) * per_in] = np.matmul(
+                    g2d[:, g * per_out : (g + 1) * per_out], weight_taps[:, g * per_out : (g + 1) * per_out]
+                )
+        grad_cols = grad_cols.reshape(*self.kernel_size, *cols_shape[: self._ndim + 1], self.in_channels)
         grad_padded = col2im(grad_cols, padded_shape, self.stride, self.dilation)  # (N, *spatial_p, C)
         return to_channels_first(crop_channels_last(grad_padded, before, in_shape[2:]))
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..utils import check_bool
 from .conv import as_tuple, crop_channels_last, pad_channels_last, to_channels_first, to_channels_last
-from .functional import col2im, im2col
+from .functional import col2im, im2col, kernel_major
 from .module import Module, check_grad_out, float_array
 
 
@@ -113,32 +113,38 @@ class _MaxPoolNd(_PoolNd):
         return (slice(None),) + tuple(slice(o, o + k * n, k) for o, k, n in zip(offset, self.kernel_size, out_size))
 
     def _forward_slices(self, x: np.ndarray) -> np.ndarray:
-        """The fast path: non-overlapping windows as ``np.maximum`` of strided slices."""
+        """The fast path: non-overlapping windows as ``np.maximum`` of strided slices.
+
+        Each window offset's values are first copied into one contiguous ``(N, *out, C)``
+        slab (one strided pass each), so every later pass, forward and backward, runs
+        over contiguous memory instead of ``C``-long pieces.
+        """
         xl = to_channels_last(x)  # (N, *spatial, C)
         out_size = tuple(s // k for s, k in zip(xl.shape[1:-1], self.kernel_size))
         if min(out_size) < 1:
             self._windows(x, -np.inf)  # raises the error of a too small input
-        out = None
-        for offset in self._offsets():
-            part = xl[self._slice(offset, out_size)]  # (N, *out, C)
-            out = part.copy() if out is None else np.maximum(out, part, out=out)
-        self._cache = ("slices", xl, out, None, x.shape, x.dtype)
+        offsets = list(self._offsets())
+        slabs = np.empty((len(offsets), xl.shape[0], *out_size, xl.shape[-1]), dtype=xl.dtype)  # (K, N, *out, C)
+        for k, offset in enumerate(offsets):
+            slabs[k] = xl[self._slice(offset, out_size)]
+        out = slabs[0].copy()
+        for slab in slabs[1:]:
+            np.maximum(out, slab, out=out)
+        self._cache = ("slices", slabs, out, xl.shape, x.shape, x.dtype)
         return to_channels_first(out)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         kind, saved, out, padded_shape, in_shape, dtype = self._saved()
         if kind == "slices":
-            xl = saved
+            slabs, in_shape_cl = saved, padded_shape
             grad_out = check_grad_out(self, grad_out, to_channels_first(out).shape, dtype)
-            g = to_channels_last(grad_out)  # (N, *out, C)
-            grad = np.zeros(xl.shape, dtype=xl.dtype)
-            unclaimed = np.ones(out.shape, dtype=bool)  # windows whose maximum has not been found yet
-            for offset in self._offsets():
-                where = self._slice(offset, out.shape[1:-1])
-                hit = xl[where] == out
-                hit &= unclaimed
-                unclaimed &= ~hit
-                np.multiply(g, hit, out=grad[where])
+            remaining = np.empty(out.shape, dtype=dtype)  # (N, *out, C): gradient not yet routed to a maximum
+            remaining[...] = to_channels_last(grad_out)
+            grad = np.zeros(in_shape_cl, dtype=dtype)
+            for slab, offset in zip(slabs, self._offsets()):
+                share = remaining * (slab == out)  # the first offset holding the maximum takes it all
+                grad[self._slice(offset, out.shape[1:-1])] = share
+                remaining -= share
             return to_channels_first(grad)
         argmax, cols_shape = saved, out
         out_shape = (in_shape[0], in_shape[1], *cols_shape[1 : self._ndim + 1])
@@ -146,7 +152,8 @@ class _MaxPoolNd(_PoolNd):
         n_taps = math.prod(self.kernel_size)
         taps = np.arange(n_taps).reshape(n_taps, 1)  # (K, 1)
         grad_cols = (taps == argmax[..., None, :]) * g[..., None, :]  # (N, *out, K, C)
-        grad_padded = col2im(grad_cols.reshape(cols_shape), padded_shape, self.stride, self.dilation)
+        grad_cols = kernel_major(grad_cols.reshape(cols_shape), self._ndim)  # (*kernel, N, *out, C)
+        grad_padded = col2im(grad_cols, padded_shape, self.stride, self.dilation)
         return to_channels_first(crop_channels_last(grad_padded, self.padding, in_shape[2:]))
 
 
@@ -242,8 +249,8 @@ class _AvgPoolNd(_PoolNd):
         out_shape = (in_shape[0], in_shape[1], *cols_shape[1 : self._ndim + 1])
         grad_out = check_grad_out(self, grad_out, out_shape, divisor.dtype)
         share = to_channels_last(grad_out) / divisor  # (N, *out, C)
-        expand = (slice(None),) * (self._ndim + 1) + (None,) * self._ndim
-        grad_cols = np.broadcast_to(share[expand], cols_shape)  # (N, *out, *kernel, C), no copy
+        kernel = cols_shape[self._ndim + 1 : 2 * self._ndim + 1]
+        grad_cols = np.broadcast_to(share, (*kernel, *share.shape))  # (*kernel, N, *out, C), no copy
         grad_padded = col2im(grad_cols, padded_shape, self.stride, self.dilation)
         return to_channels_first(crop_channels_last(grad_padded, self.padding, in_shape[2:]))
 
