@@ -1,4 +1,9 @@
-"""Normalization: why batch normalization and dropout help, each measured against the same net without."""
+"""Normalization: why batch normalization and dropout help, each measured against the same net without.
+
+Measured while building this toy: on the noisy moons (60 points), dropout 0.5 narrowed the
+train/test gap by 4.5-7.8 points and raised test accuracy by 0.8-2.8 points over seeds 0-3;
+on the 8x8 digits with 50-100 training digits it did not help reliably (hence the moons).
+"""
 
 from __future__ import annotations
 
@@ -124,8 +129,7 @@ def run(config: Config, ctx: RunContext) -> Report:
         f"{config.dropout_epochs} epochs, 2,000 test points. Without dropout: train {without['train_accuracy']:.1%}, "
         f"test {without['test_accuracy']:.1%} (gap {100 * without['gap']:.1f} points); with dropout "
         f"{config.dropout:g}: train {with_dropout['train_accuracy']:.1%}, test {with_dropout['test_accuracy']:.1%} "
-        f"(gap {100 * with_dropout['gap']:.1f} points). Over seeds 0-3 dropout narrowed the gap by 4.5-7.8 points "
-        "and raised test accuracy by 0.8-2.8.",
+        f"(gap {100 * with_dropout['gap']:.1f} points).",
     ]
     table = Table("Both parts, test accuracy", ["part", "without", "with", "difference (points)"], [
         [f"(a) {config.depth}-layer ReLU net, test digits", f"{plain['test_accuracy']:.1%}",
