@@ -15,6 +15,7 @@ from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_
 from .normalization import BatchNorm1d, BatchNorm2d
 from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, RNNBase
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -32,8 +33,10 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GRU",
+    "GRUCell",
     "Identity",
     "LSTM",
+    "LSTMCell",
     "LeakyReLU",
     "Linear",
     "Loss",
@@ -46,6 +49,8 @@ __all__ = [
     "Parameter",
     "RNN",
     "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "Sequential",
     "Sigmoid",
