@@ -15,6 +15,8 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 - By name: :func:`make_dataset`, :data:`GENERATORS` (``registry.py``)
 - Splits: :func:`train_val_test_split` -> :class:`Split` (``split.py``)
 - Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
+- MNIST-1D: :func:`make_mnist1d` (the reference generator, ``mnist1d.py``)
+- IDX files (MNIST, Fashion-MNIST a user has): :func:`read_idx`, :func:`load_idx_images` (``idx.py``)
 - Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy, ``graphs.py``)
 - Minibatches: :class:`Minibatches`, the one minibatch iterator (``batches.py``)
 - Text: :func:`read_text_file`, :func:`python_source_text`, :func:`split_text`
@@ -24,6 +26,8 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 from dltoys.data.batches import Minibatches
 from dltoys.data.digits import load_digits
 from dltoys.data.graphs import Graph, load_karate_club
+from dltoys.data.idx import IDXError, load_idx_images, read_idx
+from dltoys.data.mnist1d import MNIST1D, make_mnist1d, mnist1d_templates
 from dltoys.data.parity import (
     MAX_TRUTH_TABLE_BITS,
     make_parity,
@@ -44,18 +48,23 @@ __all__ = [
     "CharVocab",
     "Graph",
     "GENERATORS",
+    "IDXError",
+    "MNIST1D",
     "MAX_TRUTH_TABLE_BITS",
     "Minibatches",
     "Split",
     "as_sequences",
     "lm_windows",
     "load_digits",
+    "load_idx_images",
     "load_karate_club",
     "make_adding",
     "make_blobs",
     "make_circles",
     "make_dataset",
+    "make_mnist1d",
     "make_moons",
+    "mnist1d_templates",
     "make_parity",
     "make_spirals",
     "make_xor",
@@ -63,6 +72,7 @@ __all__ = [
     "parity_of",
     "parity_truth_table",
     "python_source_text",
+    "read_idx",
     "read_text_file",
     "split_text",
     "train_val_test_split",

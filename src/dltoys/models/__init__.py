@@ -2,12 +2,15 @@
 
 from .base import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .charlm import CharLM, stream_chunks
+from .cnn import CNN, CNNClassifier
 from .logistic import LogisticRegression
 from .mlp import MLP, MLPClassifier, MLPRegressor
 from .perceptron import Perceptron, PerceptronCriterion, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
 from .rnn import SequenceModel
 
 __all__ = [
+    "CNN",
+    "CNNClassifier",
     "CharLM",
     "ConvergenceWarning",
     "DataConversionWarning",
