@@ -218,6 +218,21 @@ def _gpt_torch(nn):
     return GPT()
 
 
+def _gpt_dltoys(nn, rng):
+    """``models.GPT`` untied (the torch side has its own head) with logits flattened to ``(B T, V)``;
+    its parameter names are the torch model's above."""
+    from dltoys.models import GPT
+
+    class FlatLogitsGPT(GPT):
+        def forward(self, idx):
+            return super().forward(idx).reshape(-1, VOCAB)  # (B T, V)
+
+        def backward(self, grad_logits):
+            return super().backward(grad_logits.reshape(-1, CONTEXT, VOCAB))
+
+    return FlatLogitsGPT(VOCAB, CONTEXT, n_layer=N_LAYERS, n_head=N_HEADS, n_embd=D_MODEL, tie_weights=False, rng=rng)
+
+
 def _gpt_batch(rng: np.random.Generator):
     tokens = rng.integers(0, VOCAB, size=(BATCH_GPT, CONTEXT + 1))
     return tokens[:, :-1].copy(), tokens[:, 1:].reshape(-1).copy()  # next-token targets
@@ -228,7 +243,7 @@ GPT = Case(
     title=f"GPT: vocab {VOCAB}, context {CONTEXT}, d_model {D_MODEL}, {N_HEADS} heads, "
     f"{N_LAYERS} layers, MLP 4x, causal; batch {BATCH_GPT}",
     needs=("Embedding", "LayerNorm", "MultiheadAttention", "GELU", "Linear", "ModuleList", "Sequential"),
-    build_dltoys=None,  # written with the Transformer, against its real API
+    build_dltoys=_gpt_dltoys,
     build_torch=_gpt_torch,
     make_batch=_gpt_batch,
 )

@@ -20,7 +20,8 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 - Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy, ``graphs.py``)
 - Minibatches: :class:`Minibatches`, the one minibatch iterator (``batches.py``)
 - Text: :func:`read_text_file`, :func:`python_source_text`, :func:`split_text`
-  (``text.py``), :class:`CharVocab`, :func:`lm_windows` (``vocab.py``)
+  (``text.py``), :class:`CharVocab`, :func:`lm_windows` (``vocab.py``), :class:`RandomWindows`
+  (``windows.py``, nanoGPT's random-offset batches)
 """
 
 from dltoys.data.batches import Minibatches
@@ -42,6 +43,7 @@ from dltoys.data.split import Split, train_val_test_split
 from dltoys.data.synthetic import make_blobs, make_circles, make_moons, make_spirals
 from dltoys.data.text import python_source_text, read_text_file, split_text
 from dltoys.data.vocab import CharVocab, lm_windows
+from dltoys.data.windows import RandomWindows
 
 __all__ = [
     "ADDING_BASELINE_MSE",
@@ -52,6 +54,7 @@ __all__ = [
     "MNIST1D",
     "MAX_TRUTH_TABLE_BITS",
     "Minibatches",
+    "RandomWindows",
     "Split",
     "as_sequences",
     "lm_windows",

@@ -7,11 +7,13 @@ from .logistic import LogisticRegression
 from .mlp import MLP, MLPClassifier, MLPRegressor
 from .perceptron import Perceptron, PerceptronCriterion, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
 from .rnn import SequenceModel
+from .transformer import GPT
 
 __all__ = [
     "CNN",
     "CNNClassifier",
     "CharLM",
+    "GPT",
     "ConvergenceWarning",
     "DataConversionWarning",
     "LogisticRegression",

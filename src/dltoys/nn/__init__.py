@@ -5,17 +5,25 @@ the basement ``dltoys.utils``).
 """
 
 from . import functional, init
-from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .attention import MultiheadAttention
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_mode
-from .normalization import BatchNorm1d, BatchNorm2d
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from .recurrent import GRU, LSTM, RNN, RNNBase
 from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from .transformer import (
+    LearnedPositionalEncoding,
+    PositionalEncoding,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool2d",
@@ -32,10 +40,13 @@ __all__ = [
     "Dropout2d",
     "Embedding",
     "Flatten",
+    "GELU",
     "GRU",
     "GRUCell",
     "Identity",
     "LSTM",
+    "LayerNorm",
+    "LearnedPositionalEncoding",
     "LSTMCell",
     "LeakyReLU",
     "Linear",
@@ -46,7 +57,9 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "Parameter",
+    "PositionalEncoding",
     "RNN",
     "RNNBase",
     "RNNCell",
@@ -56,6 +69,9 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "eval_mode",
     "functional",
     "init",

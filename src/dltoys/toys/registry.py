@@ -28,6 +28,8 @@ TOY_MODULES: dict[str, str] = {
     "gradients": "dltoys.toys.gradients",
     "adding": "dltoys.toys.adding",
     "charlm": "dltoys.toys.charlm",
+    "sort": "dltoys.toys.sort",
+    "transformer-lm": "dltoys.toys.transformer_lm",
 }
 
 
