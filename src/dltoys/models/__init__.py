@@ -5,6 +5,7 @@ from .logistic import LogisticRegression
 from .mlp import MLP
 from .perceptron import Perceptron, PerceptronFit, novikoff_bound
 from .rnn import SequenceModel
+from .som import SOM, SOMGrid, SOMStep
 
 __all__ = [
     "CharLM",
@@ -12,6 +13,9 @@ __all__ = [
     "MLP",
     "Perceptron",
     "PerceptronFit",
+    "SOM",
+    "SOMGrid",
+    "SOMStep",
     "SequenceModel",
     "novikoff_bound",
     "stream_chunks",

@@ -1,0 +1,510 @@
+"""The self-organizing map (Kohonen 1982): competitive learning on a grid of units.
+
+Definitions (decays, neighbourhoods, grids, errors) follow MiniSom, so that a map
+trained here can be compared with one trained there, run against run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import nn
+from ..utils import RngLike, as_rng, check_bool, check_choice, check_float, check_int, resolve_dtype
+from ._estimator import Estimator, check_X, check_y
+
+NEIGHBORHOODS = ("gaussian", "mexican_hat", "bubble", "triangle")
+TOPOLOGIES = ("rectangular", "hexagonal")
+DISTANCES = ("euclidean", "cosine", "manhattan")
+INITIALIZATIONS = ("pca", "random", "sample")
+TRAININGS = ("online", "batch")
+LR_DECAYS = ("asymptotic_decay", "inverse_decay_to_zero", "linear_decay_to_zero")
+SIGMA_DECAYS = ("asymptotic_decay", "inverse_decay_to_one", "linear_decay_to_one")
+#: Rows of samples per block when distances to every unit are computed (bounded memory).
+BLOCK_ROWS = 4096
+
+
+# ------------------------------------------------------------------ schedules
+def decay(name: str, start: float, t: float, t_max: int) -> float:
+    """The learning rate or radius at step ``t`` of ``t_max`` (MiniSom's decay functions).
+
+    asymptotic_decay: ``p / (1 + 2 t / T)``, a third of ``p`` at the end;
+    inverse_decay_to_zero: ``p C / (C + t)``, ``C = T / 100``;
+    linear_decay_to_zero: ``p (1 - t / T)``;
+    inverse_decay_to_one: ``p / (1 + t (p - 1) / T)``;
+    linear_decay_to_one: ``p + t (1 - p) / T``.
+    """
+    if name == "asymptotic_decay":
+        return start / (1 + t / (t_max / 2))
+    if name == "inverse_decay_to_zero":
+        c = t_max / 100.0
+        return start * c / (c + t)
+    if name == "linear_decay_to_zero":
+        return start * (1 - t / t_max)
+    if name == "inverse_decay_to_one":
+        return start / (1 + t * (start - 1) / t_max)
+    if name == "linear_decay_to_one":
+        return start + t * (1 - start) / t_max
+    raise ValueError(f"decay: unknown schedule {name!r}")
+
+
+# ----------------------------------------------------------------------- grid
+def grid_coordinates(n_rows: int, n_columns: int, topology: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's place on the map, float64, row-major over (row, column).
+
+    Returns
+    -------
+    positions : array of shape (n_rows * n_columns, 2)
+        Coordinates in the plane: the grid indices for 'rectangular'; for 'hexagonal',
+        every other column (counted from the last) shifted by -1/2 along the rows and
+        the columns spaced sqrt(3)/2 apart, so that the six neighbours lie at distance 1.
+    indices : array of shape (n_rows * n_columns, 2)
+        The integer (row, column) of each unit.
+    """
+    rows, columns = np.meshgrid(np.arange(n_rows, dtype=np.float64), np.arange(n_columns, dtype=np.float64),
+                                indexing="ij")  # (R, C) each
+    indices = np.stack([rows.ravel(), columns.ravel()], axis=1)  # (U, 2)
+    positions = indices.copy()
+    if topology == "hexagonal":
+        shifted = (n_columns - 1 - indices[:, 1]) % 2 == 0
+        positions[shifted, 0] -= 0.5
+        positions[:, 1] *= np.sqrt(3) / 2
+    return positions, indices
+
+
+def neighborhood(kind: str, positions: np.ndarray, indices: np.ndarray, winners: np.ndarray,
+                 sigma: float) -> np.ndarray:
+    """``h[b, u]``: how much unit ``u`` moves towards a sample whose best-matching unit is ``winners[b]``.
+
+    Parameters
+    ----------
+    kind : {'gaussian', 'mexican_hat', 'bubble', 'triangle'}
+    positions, indices : arrays of shape (U, 2), from :func:`grid_coordinates`
+    winners : int array of shape (B,)
+    sigma : float, the radius
+
+    Returns
+    -------
+    array of shape (B, U), float64
+
+    Notes
+    -----
+    With ``dr, dc`` the offsets from the winner (plane coordinates for the first two,
+    grid indices for the last two) and ``s = 2 sigma^2``:
+    gaussian ``exp(-dr^2 / s) exp(-dc^2 / s)``; mexican hat
+    ``exp(-p / s) (1 - 2 p / s)`` with ``p = dr^2 + dc^2``; bubble 1 where
+    ``|dr| < sigma`` and ``|dc| < sigma``, else 0; triangle
+    ``max(0, sigma - |dr|) max(0, sigma - |dc|)`` (not normalised: its peak is
+    ``sigma^2``, as in MiniSom).
+    """
+    if kind in ("gaussian", "mexican_hat"):
+        offsets = positions[None, :, :] - positions[winners][:, None, :]  # (B, U, 2)
+    else:
+        offsets = indices[None, :, :] - indices[winners][:, None, :]  # (B, U, 2)
+    d_row, d_col = offsets[..., 0], offsets[..., 1]  # (B, U) each
+    if kind == "gaussian":
+        spread = 2 * sigma * sigma
+        return np.exp(-d_row ** 2 / spread) * np.exp(-d_col ** 2 / spread)
+    if kind == "mexican_hat":
+        spread = 2 * sigma * sigma
+        p = d_row ** 2 + d_col ** 2
+        return np.exp(-p / spread) * (1 - 2 / spread * p)
+    if kind == "bubble":
+        return ((np.abs(d_row) < sigma) & (np.abs(d_col) < sigma)).astype(np.float64)
+    if kind == "triangle":
+        return np.maximum(sigma - np.abs(d_row), 0) * np.maximum(sigma - np.abs(d_col), 0)
+    raise ValueError(f"neighborhood: unknown kind {kind!r}")
+
+
+# ------------------------------------------------------------------ distances
+def unit_distances(X: np.ndarray, weight: np.ndarray, metric: str) -> np.ndarray:
+    """Distances from every sample to every unit, shape (N, U), in blocks of rows.
+
+    ``X`` of shape (N, F), ``weight`` of shape (U, F). Euclidean by the expansion
+    ``|x|^2 - 2 x.w + |w|^2`` (one matmul, clipped at 0 as MiniSom does); cosine
+    ``1 - x.w / (|x| |w| + 1e-8)``; manhattan ``sum |x - w|``.
+    """
+    out = np.empty((len(X), len(weight)), dtype=weight.dtype)  # (N, U)
+    if metric == "euclidean":
+        weight_sq = np.einsum("uf,uf->u", weight, weight)  # (U,)
+    elif metric == "cosine":
+        weight_norm = np.sqrt(np.einsum("uf,uf->u", weight, weight))  # (U,)
+    rows = BLOCK_ROWS if metric != "manhattan" else max(1, BLOCK_ROWS * 16 // max(1, weight.size))
+    for start in range(0, len(X), rows):
+        block = X[start:start + rows]  # (b, F)
+        if metric == "euclidean":
+            squared = np.einsum("bf,bf->b", block, block)[:, None] - 2 * block @ weight.T + weight_sq  # (b, U)
+            out[start:start + rows] = np.sqrt(np.maximum(squared, 0))
+        elif metric == "cosine":
+            block_norm = np.sqrt(np.einsum("bf,bf->b", block, block))[:, None]  # (b, 1)
+            out[start:start + rows] = 1 - (block @ weight.T) / (block_norm * weight_norm + 1e-8)
+        else:
+            out[start:start + rows] = np.abs(block[:, None, :] - weight[None, :, :]).sum(axis=2)  # (b, U)
+    return out
+
+
+def _one_sample_distances(diff: np.ndarray, x: np.ndarray, weight: np.ndarray, metric: str) -> np.ndarray:
+    """Distances of one sample ``x`` (F,) to every unit, from ``diff = x - weight`` (U, F); MiniSom's exact forms."""
+    if metric == "euclidean":
+        return np.sqrt(np.einsum("uf,uf->u", diff, diff))
+    if metric == "manhattan":
+        return np.abs(diff).sum(axis=1)
+    dots = weight @ x  # (U,)
+    return 1 - dots / (np.sqrt(np.einsum("uf,uf->u", weight, weight)) * np.sqrt(x @ x) + 1e-8)
+
+
+# ------------------------------------------------------------- module, step
+class SOMGrid(nn.Module):
+    """The map's codebook as a module: ``weight`` of shape (n_units, n_features), no gradient.
+
+    ``forward(x)`` returns the distances of each row of ``x`` (N, F) to every unit,
+    shape (N, n_units); a SOM learns by :class:`SOMStep`, not by backpropagation, so
+    ``backward`` is not defined.
+    """
+
+    def __init__(self, n_rows: int, n_columns: int, n_features: int, *, topology: str = "rectangular",
+                 activation_distance: str = "euclidean", dtype=None):
+        super().__init__()
+        self.n_rows, self.n_columns, self.n_features = n_rows, n_columns, n_features
+        self.topology, self.activation_distance = topology, activation_distance
+        self.weight = nn.Parameter(np.zeros((n_rows * n_columns, n_features), dtype=resolve_dtype(dtype)),
+                                   requires_grad=False)
+        self.positions, self.indices = grid_coordinates(n_rows, n_columns, topology)  # (U, 2) each
+
+    def extra_repr(self) -> str:
+        return f"{self.n_rows}x{self.n_columns}, n_features={self.n_features}, topology={self.topology!r}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return unit_distances(x, self.weight.data, self.activation_distance)  # (N, U)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError("SOMGrid learns by SOMStep (competitive learning), not by backpropagation")
+
+    def winners(self, x: np.ndarray) -> np.ndarray:
+        """The best-matching unit of each row of ``x``, flat indices of shape (N,)."""
+        return self.forward(x).argmin(axis=1)
+
+
+class SOMStep:
+    """One update of a self-organizing map: the whole algorithm, no optimizer and no gradient.
+
+    ``mode='online'`` (Kohonen 1982): a batch is one sample ``x`` (shape (1, F)); at
+    step ``t`` of ``t_max`` the best-matching unit ``c = argmin_u d(x, w_u)`` pulls
+    every unit towards ``x``::
+
+        w_u <- w_u + eta(t) h(c, u; sigma(t)) (x - w_u)
+
+    ``mode='batch'`` (Kohonen's batch rule): a batch is the whole data set (N, F) and
+    one call is one pass (``t`` counts passes); every unit moves to the
+    neighbourhood-weighted mean of the samples::
+
+        w_u <- sum_i h(c_i, u; sigma(t)) x_i / sum_i h(c_i, u; sigma(t))
+
+    (units whose weights sum to zero or less keep their place). Logs the step's
+    learning rate and radius, and for a batch its quantization error before the update.
+    """
+
+    def __init__(self, grid: SOMGrid, *, sigma: float, learning_rate: float, t_max: int, mode: str = "online",
+                 neighborhood_function: str = "gaussian", decay_function: str = "asymptotic_decay",
+                 sigma_decay_function: str = "asymptotic_decay"):
+        self.modules = {"som": grid}
+        self.optimizers: dict = {}
+        self.grid, self.sigma, self.learning_rate, self.t_max, self.mode = grid, sigma, learning_rate, t_max, mode
+        self.neighborhood_function = neighborhood_function
+        self.decay_function, self.sigma_decay_function = decay_function, sigma_decay_function
+        self.t = 0  # steps (online) or passes (batch) taken
+
+    def __call__(self, batch: Any) -> dict[str, float]:
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch  # (B, F)
+        grid, weight = self.grid, self.grid.weight.data  # (U, F)
+        sigma = decay(self.sigma_decay_function, self.sigma, self.t, self.t_max)
+        if self.mode == "online":
+            eta = decay(self.decay_function, self.learning_rate, self.t, self.t_max)
+            sample = x[0]  # (F,)
+            diff = sample - weight  # (U, F)
+            winner = int(np.argmin(_one_sample_distances(diff, sample, weight, grid.activation_distance)))
+            h = neighborhood(self.neighborhood_function, grid.positions, grid.indices, np.array([winner]), sigma)[0]
+            weight += (eta * h).astype(weight.dtype)[:, None] * diff  # (U, F)
+            self.t += 1
+            return {"learning_rate": float(eta), "sigma": float(sigma)}
+        distances = grid(x)  # (N, U)
+        winners = distances.argmin(axis=1)  # (N,)
+        qe = float(np.mean(np.linalg.norm(x - weight[winners], axis=1)))
+        h_units = neighborhood(self.neighborhood_function, grid.positions, grid.indices,
+                               np.arange(len(weight)), sigma).astype(weight.dtype)  # (U, U): row = winner
+        h = h_units[winners]  # (N, U)
+        numerator = h.T @ x  # (U, F)
+        denominator = h.sum(axis=0)  # (U,)
+        moved = denominator > 0
+        weight[moved] = numerator[moved] / denominator[moved, None]
+        self.t += 1
+        return {"sigma": float(sigma), "quantization_error": qe}
+
+    def batch_size(self, batch: Any) -> int:
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        return len(x)
+
+
+# ------------------------------------------------------------------ estimator
+class SOM(Estimator):
+    """A self-organizing map (Kohonen 1982) as a scikit-learn-style estimator.
+
+    Parameters
+    ----------
+    n_rows, n_columns : int, default 10
+        The grid's shape; ``n_rows * n_columns`` units.
+    sigma : float, default 1.0
+        The neighbourhood's starting radius (in grid steps).
+    learning_rate : float, default 0.5
+        The starting learning rate (online training).
+    n_iterations : int, default 1000
+        Online: samples presented (one update each). Batch: passes over the data.
+    training : {'online', 'batch'}, default 'online'
+        One sample per step with decaying learning rate and radius, or Kohonen's batch
+        rule (every unit to the neighbourhood-weighted mean of the data, once per pass).
+    neighborhood_function : {'gaussian', 'mexican_hat', 'bubble', 'triangle'}, default 'gaussian'
+    topology : {'rectangular', 'hexagonal'}, default 'rectangular'
+    activation_distance : {'euclidean', 'cosine', 'manhattan'}, default 'euclidean'
+        Picks the best-matching unit (training, :meth:`winner`, :meth:`transform`,
+        :meth:`predict`). The errors use the euclidean distance, as MiniSom's do.
+    initialization : {'pca', 'random', 'sample'} or array, default 'pca'
+        'pca': ``mean + a p1 + b p2`` with ``a`` over the rows and ``b`` over the
+        columns evenly in [-1, 1] and ``p1, p2`` the unit principal directions of the
+        data (MiniSom's ``pca_weights_init``, no randomness); 'random': unit-norm
+        vectors of uniform(-1, 1) entries; 'sample': randomly drawn samples; an array
+        of shape (n_rows, n_columns, n_features) or (n_units, n_features): a codebook
+        to start from (scikit-learn's KMeans takes ``init`` the same way).
+    decay_function : {'asymptotic_decay', 'inverse_decay_to_zero', 'linear_decay_to_zero'}
+        The learning rate's schedule (:func:`decay`).
+    sigma_decay_function : {'asymptotic_decay', 'inverse_decay_to_one', 'linear_decay_to_one'}
+        The radius's schedule.
+    random_order : bool, default True
+        Online: present the samples shuffled (``arange(n_iterations) % N`` in a random
+        order, as MiniSom's ``train_random``) or in order.
+    dtype : float32 (default) or float64
+    rng : int, Generator or None
+        The initialisation ('random', 'sample') and the sample order.
+
+    Attributes
+    ----------
+    module_ : SOMGrid
+        The codebook, ``module_.weight.data`` of shape (n_units, n_features).
+    weights_ : array of shape (n_rows, n_columns, n_features)
+        A view of the codebook in MiniSom's layout.
+    labels_ : int array of shape (n_samples,)
+        The best-matching unit (flat index) of each training sample.
+    unit_labels_ : array of shape (n_units,)
+        After ``fit(X, y)``: each unit's majority label (units no sample hit take the
+        label of the nearest unit that was hit).
+    history_ : list of dict
+        The step's logs (online: learning rate and radius; batch: the radius and the
+        quantization error before each pass).
+    n_features_in_ : int
+
+    Notes
+    -----
+    Online training (:class:`SOMStep`): for ``t = 0 .. T - 1``, take a sample ``x``,
+    find its best-matching unit ``c`` and move every unit ``u`` towards it,
+    ``w_u += eta(t) h(c, u; sigma(t)) (x - w_u)``, with the neighbourhood
+    :func:`neighborhood` and the decays :func:`decay`. The quantization error is the
+    mean distance of the samples to their best-matching units; the topographic error
+    the fraction of samples whose best and second-best units are not neighbours
+    on the grid (rectangular: index distance above 1.42, so diagonal neighbours
+    count; hexagonal: plane distance not 1).
+
+    References
+    ----------
+    T. Kohonen (1982), Self-organized formation of topologically correct feature maps,
+    Biological Cybernetics 43, 59-69. T. Kohonen (2013), Essentials of the
+    self-organizing map, Neural Networks 37, 52-65 (the batch rule).
+    G. Vettigli, MiniSom (https://github.com/JustGlowing/minisom).
+    """
+
+    _estimator_type = "clusterer"
+
+    def __init__(self, n_rows: int = 10, n_columns: int = 10, *, sigma: float = 1.0, learning_rate: float = 0.5,
+                 n_iterations: int = 1000, training: str = "online", neighborhood_function: str = "gaussian",
+                 topology: str = "rectangular", activation_distance: str = "euclidean", initialization: str = "pca",
+                 decay_function: str = "asymptotic_decay", sigma_decay_function: str = "asymptotic_decay",
+                 random_order: bool = True, dtype=None, rng: RngLike = None):
+        self.n_rows = n_rows
+        self.n_columns = n_columns
+        self.sigma = sigma
+        self.learning_rate = learning_rate
+        self.n_iterations = n_iterations
+        self.training = training
+        self.neighborhood_function = neighborhood_function
+        self.topology = topology
+        self.activation_distance = activation_distance
+        self.initialization = initialization
+        self.decay_function = decay_function
+        self.sigma_decay_function = sigma_decay_function
+        self.random_order = random_order
+        self.dtype = dtype
+        self.rng = rng
+
+    # ------------------------------------------------------------ fitting
+    def _validate(self) -> None:
+        check_int("n_rows", self.n_rows, minimum=1)
+        check_int("n_columns", self.n_columns, minimum=1)
+        check_float("sigma", self.sigma, low=0, low_inclusive=False)
+        check_float("learning_rate", self.learning_rate, low=0, low_inclusive=False)
+        check_int("n_iterations", self.n_iterations, minimum=1)
+        check_choice("training", self.training, TRAININGS)
+        check_choice("neighborhood_function", self.neighborhood_function, NEIGHBORHOODS)
+        check_choice("topology", self.topology, TOPOLOGIES)
+        check_choice("activation_distance", self.activation_distance, DISTANCES)
+        if isinstance(self.initialization, str):
+            check_choice("initialization", self.initialization, INITIALIZATIONS)
+        check_choice("decay_function", self.decay_function, LR_DECAYS)
+        check_choice("sigma_decay_function", self.sigma_decay_function, SIGMA_DECAYS)
+        check_bool("random_order", self.random_order)
+
+    def _initial_weights(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n_units = self.n_rows * self.n_columns
+        if not isinstance(self.initialization, str):
+            start = np.asarray(self.initialization)
+            if start.shape not in ((self.n_rows, self.n_columns, X.shape[1]), (n_units, X.shape[1])):
+                raise ValueError(f"initialization: expected a codebook of shape ({self.n_rows}, {self.n_columns}, "
+                                 f"{X.shape[1]}) or ({n_units}, {X.shape[1]}), received {start.shape}")
+            return start.reshape(n_units, X.shape[1])
+        if self.initialization == "random":
+            weight = rng.random((n_units, X.shape[1])) * 2 - 1
+            return weight / np.linalg.norm(weight, axis=1, keepdims=True)
+        if self.initialization == "sample":
+            return X[rng.integers(len(X), size=n_units)]
+        mean = X.mean(axis=0)  # (F,)
+        if len(X) < 2:
+            return np.broadcast_to(mean, (n_units, X.shape[1])).copy()
+        eigenvalues, eigenvectors = np.linalg.eigh(np.atleast_2d(np.cov(X, rowvar=False)))
+        order = np.argsort(eigenvalues)[::-1]
+        first = eigenvectors[:, order[0]]  # (F,)
+        second = eigenvectors[:, order[1]] if X.shape[1] > 1 else np.zeros_like(first)
+        along_rows = np.linspace(-1, 1, self.n_rows)[:, None, None]  # (R, 1, 1)
+        along_columns = np.linspace(-1, 1, self.n_columns)[None, :, None]  # (1, C, 1)
+        return (mean + along_rows * first + along_columns * second).reshape(n_units, -1)
+
+    def fit(self, X: Any, y: Any = None) -> "SOM":
+        """Train the map on ``X`` of shape (N, F); with labels ``y`` (N,), also label its units.
+
+        Returns
+        -------
+        self
+        """
+        self._validate()
+        dtype = resolve_dtype(self.dtype)
+        X = check_X(self, X, reset=True, dtype=dtype)
+        if y is not None:
+            y = check_y(self, y, len(X))
+        rng = as_rng(self.rng)
+        grid = SOMGrid(self.n_rows, self.n_columns, X.shape[1], topology=self.topology,
+                       activation_distance=self.activation_distance, dtype=dtype)
+        grid.weight.data[...] = self._initial_weights(X, rng)
+        self.module_ = grid
+        step = SOMStep(grid, sigma=self.sigma, learning_rate=self.learning_rate, t_max=self.n_iterations,
+                       mode=self.training, neighborhood_function=self.neighborhood_function,
+                       decay_function=self.decay_function, sigma_decay_function=self.sigma_decay_function)
+        if self.training == "online":
+            order = np.arange(self.n_iterations) % len(X)
+            if self.random_order:
+                rng.shuffle(order)
+            batches: Any = (X[i:i + 1] for i in order)  # (1, F) each
+        else:
+            batches = (X for _ in range(self.n_iterations))
+        self.history_ = [step(batch) for batch in batches]
+        if not np.isfinite(grid.weight.data).all():
+            raise FloatingPointError("SOM.fit: the codebook became non-finite; lower learning_rate or sigma")
+        self.labels_ = self.winner(X)
+        if y is not None:
+            self.unit_labels_ = self._label_units(X, y)
+        return self
+
+    def _label_units(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Majority label of the samples each unit wins; empty units take the nearest hit unit's label."""
+        classes, codes = np.unique(y, return_inverse=True)
+        n_units = self.n_rows * self.n_columns
+        votes = np.bincount(self.labels_ * len(classes) + codes, minlength=n_units * len(classes))
+        votes = votes.reshape(n_units, len(classes))  # (U, K)
+        hit = votes.sum(axis=1) > 0
+        weight = self.module_.weight.data
+        nearest_hit = np.flatnonzero(hit)[unit_distances(weight, weight[hit], "euclidean").argmin(axis=1)]
+        return classes[votes[nearest_hit].argmax(axis=1)]
+
+    # --------------------------------------------------------- using it
+    @property
+    def weights_(self) -> np.ndarray:
+        self._check_fitted("module_")
+        return self.module_.weight.data.reshape(self.n_rows, self.n_columns, -1)
+
+    def _input(self, X: Any) -> np.ndarray:
+        self._check_fitted("module_")
+        return check_X(self, X, reset=False, dtype=self.module_.weight.data.dtype)
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Distances (the activation distance) from each sample to every unit, shape (N, n_units)."""
+        return self.module_(self._input(X))
+
+    def winner(self, X: Any) -> np.ndarray:
+        """The best-matching unit of each sample, flat indices of shape (N,); ``np.unravel_index`` gives (row, column)."""
+        return self.transform(X).argmin(axis=1)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Each sample's best-matching unit (N,), or its label when the map was fitted with ``y``."""
+        winners = self.winner(X)
+        return self.unit_labels_[winners] if hasattr(self, "unit_labels_") else winners
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        return self.fit(X, y).predict(X)
+
+    def quantization(self, X: Any) -> np.ndarray:
+        """The codebook vector of each sample's (euclidean) best-matching unit, shape (N, F)."""
+        X = self._input(X)
+        weight = self.module_.weight.data
+        return weight[unit_distances(X, weight, "euclidean").argmin(axis=1)]
+
+    def quantization_error(self, X: Any) -> float:
+        """Mean euclidean distance from each sample to its best-matching unit (MiniSom's definition)."""
+        X = self._input(X)
+        return float(np.linalg.norm(X - self.quantization(X), axis=1).mean())
+
+    def topographic_error(self, X: Any) -> float:
+        """Fraction of samples whose two best-matching units are not grid neighbours (MiniSom's definition)."""
+        X = self._input(X)
+        if self.n_rows * self.n_columns == 1:
+            return float("nan")
+        distances = unit_distances(X, self.module_.weight.data, "euclidean")  # (N, U)
+        best_two = np.argsort(distances, axis=1)[:, :2]  # (N, 2)
+        grid = self.module_
+        if self.topology == "hexagonal":
+            apart = np.linalg.norm(grid.positions[best_two[:, 0]] - grid.positions[best_two[:, 1]], axis=1)
+            return float(1 - np.mean(np.isclose(1, apart)))
+        apart = np.linalg.norm(grid.indices[best_two[:, 0]] - grid.indices[best_two[:, 1]], axis=1)
+        return float(np.mean(apart > 1.42))
+
+    def score(self, X: Any, y: Any = None) -> float:
+        """The negative quantization error (higher is better, as scikit-learn's scores are)."""
+        return -self.quantization_error(X)
+
+    def hit_map(self, X: Any) -> np.ndarray:
+        """How many samples each unit wins, shape (n_rows, n_columns)."""
+        counts = np.bincount(self.winner(X), minlength=self.n_rows * self.n_columns)
+        return counts.reshape(self.n_rows, self.n_columns)
+
+    def distance_map(self) -> np.ndarray:
+        """The U-matrix: each unit's summed euclidean distance to its grid neighbours, scaled to max 1.
+
+        Shape (n_rows, n_columns). Rectangular grids count the 8 surrounding units,
+        hexagonal ones the 6 (MiniSom's ``distance_map(scaling='sum')``).
+        """
+        self._check_fitted("module_")
+        grid = self.module_
+        weight = grid.weight.data  # (U, F)
+        if self.topology == "hexagonal":
+            apart = np.linalg.norm(grid.positions[:, None, :] - grid.positions[None, :, :], axis=2)
+            neighbours = np.isclose(apart, 1)
+        else:
+            apart = np.abs(grid.indices[:, None, :] - grid.indices[None, :, :]).max(axis=2)
+            neighbours = apart == 1  # (U, U)
+        summed = (unit_distances(weight, weight, "euclidean") * neighbours).sum(axis=1)
+        return (summed / summed.max() if summed.max() > 0 else summed).reshape(self.n_rows, self.n_columns)
