@@ -1,6 +1,7 @@
 """dltoys.models: one file per algorithm family, built from dltoys.nn."""
 
 from .charlm import CharLM, stream_chunks
+from .grnn import GRNN, PNN
 from .logistic import LogisticRegression
 from .mlp import MLP
 from .perceptron import Perceptron, PerceptronFit, novikoff_bound
@@ -9,9 +10,11 @@ from .som import SOM, SOMGrid, SOMStep
 
 __all__ = [
     "CharLM",
+    "GRNN",
     "LogisticRegression",
     "MLP",
     "Perceptron",
+    "PNN",
     "PerceptronFit",
     "SOM",
     "SOMGrid",
