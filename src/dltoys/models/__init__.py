@@ -6,17 +6,21 @@ from .logistic import LogisticRegression
 from .mlp import MLP
 from .perceptron import Perceptron, PerceptronFit, novikoff_bound
 from .rnn import SequenceModel
+from .semisupervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier
 from .som import SOM, SOMGrid, SOMStep
 
 __all__ = [
     "CharLM",
     "GRNN",
+    "LabelPropagation",
+    "LabelSpreading",
     "LogisticRegression",
     "MLP",
     "Perceptron",
     "PNN",
     "PerceptronFit",
     "SOM",
+    "SelfTrainingClassifier",
     "SOMGrid",
     "SOMStep",
     "SequenceModel",
