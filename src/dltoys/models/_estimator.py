@@ -9,6 +9,8 @@ run time (it is imported only when scikit-learn itself asks for the tags).
 from __future__ import annotations
 
 import inspect
+import sys
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,26 @@ from ..utils import as_array
 
 class NotFittedError(ValueError, AttributeError):
     """An estimator used before ``fit`` (scikit-learn's NotFittedError has these two bases too)."""
+
+
+class DataConversionWarning(UserWarning):
+    """An input was reshaped: a column vector ``y`` of shape (N, 1) taken as (N,)."""
+
+
+def _also_sklearns(ours: type, name: str) -> type:
+    """``ours``, or a subclass that is also scikit-learn's class of that name if scikit-learn is loaded already.
+
+    scikit-learn catches its own NotFittedError and DataConversionWarning; this lets it
+    catch ours without dltoys importing scikit-learn (nothing is imported here).
+    """
+    exceptions = sys.modules.get("sklearn.exceptions")
+    theirs = getattr(exceptions, name, None)
+    if theirs is None:
+        return ours
+    return _COMBINED.setdefault(name, type(name, (ours, theirs), {"__module__": __name__}))
+
+
+_COMBINED: dict[str, type] = {}
 
 
 class Estimator:
@@ -75,11 +97,15 @@ class Estimator:
                     transformer_tags=TransformerTags() if hasattr(self, "transform") else None,
                     classifier_tags=ClassifierTags() if kind == "classifier" else None,
                     regressor_tags=RegressorTags() if kind == "regressor" else None)
+        return self._adjust_tags(tags)
+
+    def _adjust_tags(self, tags):
+        """Adjust scikit-learn's tags (override)."""
         return tags
 
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet; call 'fit' first.")
+            raise _also_sklearns(NotFittedError, "NotFittedError")(f"This {type(self).__name__} instance is not fitted yet; call 'fit' first.")
 
 
 class ClassifierMixin:
@@ -115,14 +141,23 @@ def check_X(owner: Any, X: Any, *, reset: bool, dtype: Any = None) -> np.ndarray
     The messages follow scikit-learn's (its checks match on them).
     """
     name = type(owner).__name__
-    X = as_array("X", X)
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{name}: sparse input is not supported; pass a dense array (X.toarray())")
+    X = np.asarray(X) if not isinstance(X, np.ndarray) else X
+    if X.dtype.kind == "c":
+        raise ValueError(f"{name}: Complex data not supported, received X of dtype {X.dtype}")
     if X.dtype.kind not in "biuf":
-        raise ValueError(f"{name}: X must hold real numbers, received dtype {X.dtype}")
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"{name}: X must hold real numbers: {exc}") from None
     if X.ndim != 2:
-        raise ValueError(f"{name}: expected a 2D array X of shape (n_samples, n_features), received shape {X.shape}; "
-                         "reshape with X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample")
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name}: X has shape {X.shape}: a minimum of 1 sample and 1 feature is required")
+        raise ValueError(f"{name}: expected a 2D array X of shape (n_samples, n_features), received shape {X.shape}. "
+                         "Reshape your data with X.reshape(-1, 1) for one feature or X.reshape(1, -1) for one sample")
+    if X.shape[0] == 0:
+        raise ValueError(f"{name}: Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required.")
+    if X.shape[1] == 0:
+        raise ValueError(f"{name}: Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required.")
     if not np.isfinite(X).all():
         raise ValueError(f"{name}: Input X contains NaN or infinity")
     if reset:
@@ -133,10 +168,17 @@ def check_X(owner: Any, X: Any, *, reset: bool, dtype: Any = None) -> np.ndarray
 
 
 def check_y(owner: Any, y: Any, n_samples: int) -> np.ndarray:
-    """A 1-D target of ``n_samples`` entries (a column vector is accepted)."""
-    y = as_array("y", y)
+    """A 1-D target of ``n_samples`` entries, numbers finite (a column vector is taken, with a warning)."""
+    name = type(owner).__name__
+    if y is None:
+        raise ValueError(f"{name} requires y to be passed, but the target y is None")
+    y = as_array("y", y) if not (isinstance(y, np.ndarray) and y.dtype == object) else y
     if y.ndim == 2 and y.shape[1] == 1:
+        warnings.warn(f"A column-vector y was passed when a 1d array was expected ({name}); taken as "
+                      f"shape ({len(y)},)", _also_sklearns(DataConversionWarning, "DataConversionWarning"), stacklevel=3)
         y = y[:, 0]
     if y.ndim != 1 or len(y) != n_samples:
-        raise ValueError(f"{type(owner).__name__}: expected y of shape ({n_samples},) to match X, received {y.shape}")
+        raise ValueError(f"{name}: expected y of shape ({n_samples},) to match X, received {y.shape}")
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        raise ValueError(f"{name}: Input y contains NaN or infinity")
     return y

@@ -176,15 +176,26 @@ class GRNN(RegressorMixin, _KernelNetwork):
     def fit(self, X: Any, y: Any) -> "GRNN":
         """Store the patterns ``X`` (N, F) and targets ``y`` (N,) or (N, T); choose sigma if not given."""
         X_checked = check_X(self, X, reset=True)
-        y = as_array("y", y)
+        if y is None:
+            raise ValueError("GRNN requires y to be passed, but the target y is None")
+        y = np.asarray(y)
+        if y.dtype == object:  # numbers held as objects
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("GRNN: Unknown label type: y must hold real numbers") from None
         if y.ndim not in (1, 2) or len(y) != len(X_checked):
             raise ValueError(f"GRNN: expected y of shape ({len(X_checked)},) or ({len(X_checked)}, n_targets), "
                              f"received {y.shape}")
         if y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)):
-            raise ValueError("GRNN: y must hold finite real numbers")
+            raise ValueError("GRNN: Input y contains NaN or infinity, or is not real numbers")
         self._one_target = y.ndim == 1
         self._fit_patterns(X, y.reshape(len(y), -1))
         return self
+
+    def _adjust_tags(self, tags):
+        tags.target_tags.multi_output = True
+        return tags
 
     def predict(self, X: Any) -> np.ndarray:
         """The kernel-weighted mean of the training targets, shape (M,) or (M, T)."""
@@ -220,8 +231,6 @@ class PNN(ClassifierMixin, _KernelNetwork):
         """Store the patterns ``X`` (N, F) and their labels ``y`` (N,); choose sigma if not given."""
         X_checked = check_X(self, X, reset=True)
         y = check_y(self, y, len(X_checked))
-        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
-            raise ValueError("PNN: y contains NaN or infinity")
         if y.dtype.kind == "f" and not np.all(y == np.round(y)):
             raise ValueError("PNN: Unknown label type: continuous targets; a classifier needs class labels")
         self.classes_, codes = np.unique(y, return_inverse=True)
@@ -233,4 +242,5 @@ class PNN(ClassifierMixin, _KernelNetwork):
         return self._average(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        probabilities = self.predict_proba(X)  # checks fitted first
+        return self.classes_[probabilities.argmax(axis=1)]

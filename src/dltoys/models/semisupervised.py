@@ -80,8 +80,8 @@ class _LabelGraph(ClassifierMixin, Estimator):
             return rbf_affinity(X, X, self.gamma)
         if self.kernel == "knn":
             if self.n_neighbors > len(X):
-                raise ValueError(f"n_neighbors: expected at most the {len(X)} training samples, "
-                                 f"received {self.n_neighbors}")
+                raise ValueError(f"Expected n_neighbors <= n_samples, but n_neighbors = {self.n_neighbors}, "
+                                 f"n_samples = {len(X)}")
             graph = np.zeros((len(X), len(X)))
             np.put_along_axis(graph, nearest_neighbours(X, X, self.n_neighbors), 1.0, axis=1)
             return graph
@@ -172,7 +172,8 @@ class _LabelGraph(ClassifierMixin, Estimator):
         return probabilities / np.where(normalizer == 0, 1, normalizer)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        probabilities = self.predict_proba(X)  # checks fitted first
+        return self.classes_[probabilities.argmax(axis=1)]
 
 
 class LabelPropagation(_LabelGraph):

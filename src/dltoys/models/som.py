@@ -443,7 +443,8 @@ class SOM(Estimator):
 
     def transform(self, X: Any) -> np.ndarray:
         """Distances (the activation distance) from each sample to every unit, shape (N, n_units)."""
-        return self.module_(self._input(X))
+        X = self._input(X)
+        return self.module_(X)
 
     def winner(self, X: Any) -> np.ndarray:
         """The best-matching unit of each sample, flat indices of shape (N,); ``np.unravel_index`` gives (row, column)."""
@@ -453,6 +454,13 @@ class SOM(Estimator):
         """Each sample's best-matching unit (N,), or its label when the map was fitted with ``y``."""
         winners = self.winner(X)
         return self.unit_labels_[winners] if hasattr(self, "unit_labels_") else winners
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        return self.fit(X, y).transform(X)
+
+    def _adjust_tags(self, tags):
+        tags.transformer_tags.preserves_dtype = [resolve_dtype(self.dtype).name]
+        return tags
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
         return self.fit(X, y).predict(X)
