@@ -17,9 +17,9 @@ EXPECTED_FAILURES = {
 }
 
 ESTIMATORS = [
-    SOM(3, 3, n_iterations=50, rng=0),
+    SOM(3, 3, n_iterations=50, random_state=0),
     SOM(3, 2, n_iterations=5, training="batch", topology="hexagonal", neighborhood_function="bubble",
-        sigma=2.0, rng=0),
+        sigma=2.0, random_state=0),
     # float64: check_regressor_multioutput wants float64 predictions; float32 is kept in test_grnn.
     GRNN(dtype=np.float64),
     PNN(),

@@ -85,7 +85,7 @@ def test_online_training_equals_minisom_step_for_step(digits, kind, topology, me
 def test_digits_with_minisoms_example_settings_run_against_minisom(digits):
     """30x30, sigma 4, lr 0.5, triangle, PCA start, 5,000 random-order updates on the 1,797 standardised digits.
 
-    MiniSom is fed the sample order our rng=0 draws, so the two runs see the same data in the same
+    MiniSom is fed the sample order our random_state=0 draws, so the two runs see the same data in the same
     order: our QE and TE are at most MiniSom's (they agree to 1e-9), and inside MiniSom's published
     ranges (QE 2.98-3.05, TE 0.13-0.16). Measured (seed 0): QE 3.030, TE 0.134 (float32 alone: the same
     within 0.01 over seeds 0-2: QE 3.03, 3.02, 2.99; TE 0.134, 0.146, 0.160).
@@ -93,9 +93,9 @@ def test_digits_with_minisoms_example_settings_run_against_minisom(digits):
     minisom = pytest.importorskip("minisom")
     X = digits[0]
     settings = dict(sigma=4.0, learning_rate=0.5, neighborhood_function="triangle")
-    ours = SOM(30, 30, n_iterations=5000, rng=0, dtype=np.float64, **settings).fit(X)
+    ours = SOM(30, 30, n_iterations=5000, random_state=0, dtype=np.float64, **settings).fit(X)
     order = np.arange(5000) % len(X)
-    np.random.default_rng(0).shuffle(order)  # the order SOM(rng=0) presents (PCA start draws nothing)
+    np.random.default_rng(0).shuffle(order)  # the order SOM(random_state=0) presents (PCA start draws nothing)
     theirs = minisom.MiniSom(30, 30, 64, random_seed=0, **settings)
     theirs.pca_weights_init(X)
     theirs.train(X[order], 5000, random_order=False)
@@ -111,9 +111,9 @@ def test_batch_rule_reaches_the_online_error_in_fewer_updates(digits):
     Per pass the batch rule is slower to shrink its radius, so it needs more passes than online (5 vs 2.8);
     what it saves is updates (5 vs 5,000), each one matmul over the whole set."""
     X = digits[0]
-    online = SOM(30, 30, sigma=4.0, neighborhood_function="triangle", n_iterations=5000, rng=0).fit(X)
+    online = SOM(30, 30, sigma=4.0, neighborhood_function="triangle", n_iterations=5000, random_state=0).fit(X)
     batch = SOM(30, 30, sigma=4.0, neighborhood_function="triangle", training="batch", n_iterations=5,
-                sigma_decay_function="inverse_decay_to_one", rng=0).fit(X)
+                sigma_decay_function="inverse_decay_to_one", random_state=0).fit(X)
     assert batch.quantization_error(X) <= online.quantization_error(X)
     qes = [log["quantization_error"] for log in batch.history_]
     assert all(later < earlier for earlier, later in zip(qes, qes[1:]))  # falls at every pass
@@ -121,7 +121,7 @@ def test_batch_rule_reaches_the_online_error_in_fewer_updates(digits):
 
 def test_quantization_error_falls_with_training(digits):
     X = digits[0][:300]
-    errors = [SOM(6, 6, sigma=2.0, n_iterations=n, rng=0).fit(X).quantization_error(X) for n in (1, 100, 600)]
+    errors = [SOM(6, 6, sigma=2.0, n_iterations=n, random_state=0).fit(X).quantization_error(X) for n in (1, 100, 600)]
     assert errors[0] > errors[1] > errors[2]
 
 
@@ -129,7 +129,7 @@ def test_quantization_error_falls_with_training(digits):
 def test_labelled_map_predicts_digits(digits):
     """A 12x12 gaussian map labelled by majority vote reads held-out digits: 85% on the last 297 (seed 0; measured 86.2%)."""
     X, y = digits
-    som = SOM(12, 12, sigma=2.0, n_iterations=3000, training="online", rng=0).fit(X[:1500], y[:1500])
+    som = SOM(12, 12, sigma=2.0, n_iterations=3000, training="online", random_state=0).fit(X[:1500], y[:1500])
     assert som.score(X[1500:]) < 0  # the negative quantization error
     assert np.mean(som.predict(X[1500:]) == y[1500:]) >= 0.85
     assert som.unit_labels_.shape == (144,) and set(som.unit_labels_) <= set(range(10))
@@ -137,7 +137,7 @@ def test_labelled_map_predicts_digits(digits):
 
 def test_transform_winner_and_hits_agree(rng):
     X = rng.standard_normal((50, 3)).astype(np.float32)
-    som = SOM(4, 3, n_iterations=100, rng=0).fit(X)
+    som = SOM(4, 3, n_iterations=100, random_state=0).fit(X)
     distances = som.transform(X)
     assert distances.shape == (50, 12) and distances.dtype == np.float32
     np.testing.assert_array_equal(som.winner(X), distances.argmin(axis=1))
@@ -147,9 +147,9 @@ def test_transform_winner_and_hits_agree(rng):
 
 def test_initializations_and_codebook_start(rng):
     X = rng.standard_normal((40, 5))
-    random_start = SOM(3, 3, initialization="random", n_iterations=1, learning_rate=1e-9, rng=0, dtype=np.float64).fit(X)
+    random_start = SOM(3, 3, initialization="random", n_iterations=1, learning_rate=1e-9, random_state=0, dtype=np.float64).fit(X)
     np.testing.assert_allclose(np.linalg.norm(random_start.weights_, axis=2), 1, rtol=1e-6)
-    sample_start = SOM(3, 3, initialization="sample", n_iterations=1, learning_rate=1e-12, rng=0, dtype=np.float64).fit(X)
+    sample_start = SOM(3, 3, initialization="sample", n_iterations=1, learning_rate=1e-12, random_state=0, dtype=np.float64).fit(X)
     assert all(np.isclose(X, w, atol=1e-9).all(axis=1).any() for w in sample_start.weights_.reshape(9, 5))
     codebook = rng.standard_normal((3, 3, 5))
     warm = SOM(3, 3, initialization=codebook, n_iterations=1, learning_rate=1e-12, dtype=np.float64).fit(X)
@@ -167,6 +167,6 @@ def test_bad_arguments_are_named(params, message):
 
 
 def test_wrong_feature_count_after_fit(rng):
-    som = SOM(2, 2, n_iterations=10, rng=0).fit(rng.standard_normal((10, 3)))
+    som = SOM(2, 2, n_iterations=10, random_state=0).fit(rng.standard_normal((10, 3)))
     with pytest.raises(ValueError, match="X has 4 features, but SOM is expecting 3"):
         som.predict(rng.standard_normal((2, 4)))

@@ -283,8 +283,9 @@ class SOM(Estimator):
         Online: present the samples shuffled (``arange(n_iterations) % N`` in a random
         order, as MiniSom's ``train_random``) or in order.
     dtype : float32 (default) or float64
-    rng : int, Generator or None
-        The initialisation ('random', 'sample') and the sample order.
+    random_state : int, Generator or None
+        The initialisation ('random', 'sample') and the sample order (scikit-learn's
+        name for the seed, as every dltoys estimator).
 
     Attributes
     ----------
@@ -327,7 +328,7 @@ class SOM(Estimator):
                  n_iterations: int = 1000, training: str = "online", neighborhood_function: str = "gaussian",
                  topology: str = "rectangular", activation_distance: str = "euclidean", initialization: str = "pca",
                  decay_function: str = "asymptotic_decay", sigma_decay_function: str = "asymptotic_decay",
-                 random_order: bool = True, dtype=None, rng: RngLike = None):
+                 random_order: bool = True, dtype=None, random_state: RngLike = None):
         self.n_rows = n_rows
         self.n_columns = n_columns
         self.sigma = sigma
@@ -342,7 +343,7 @@ class SOM(Estimator):
         self.sigma_decay_function = sigma_decay_function
         self.random_order = random_order
         self.dtype = dtype
-        self.rng = rng
+        self.random_state = random_state
 
     # ------------------------------------------------------------ fitting
     def _validate(self) -> None:
@@ -397,7 +398,7 @@ class SOM(Estimator):
         X = check_X(self, X, reset=True, dtype=dtype)
         if y is not None:
             y = check_y(self, y, len(X))
-        rng = as_rng(self.rng)
+        rng = as_rng(self.random_state)
         grid = SOMGrid(self.n_rows, self.n_columns, X.shape[1], topology=self.topology,
                        activation_distance=self.activation_distance, dtype=dtype)
         grid.weight.data[...] = self._initial_weights(X, rng)
