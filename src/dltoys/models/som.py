@@ -225,7 +225,8 @@ class SOMStep:
             diff = sample - weight  # (U, F)
             winner = int(np.argmin(_one_sample_distances(diff, sample, weight, grid.activation_distance)))
             h = neighborhood(self.neighborhood_function, grid.positions, grid.indices, np.array([winner]), sigma)[0]
-            weight += (eta * h).astype(weight.dtype)[:, None] * diff  # (U, F)
+            diff *= (eta * h).astype(weight.dtype)[:, None]  # (U, F): each unit's step towards x
+            weight += diff
             self.t += 1
             return {"learning_rate": float(eta), "sigma": float(sigma)}
         distances = grid(x)  # (N, U)

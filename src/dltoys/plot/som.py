@@ -30,16 +30,16 @@ def _cells(ax: Any, values: np.ndarray, positions: Any, cmap: str, vmin: float |
     ax.grid(False)
     if positions is None:
         return ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax, origin="upper")
-    from matplotlib.collections import PatchCollection
-    from matplotlib.patches import RegularPolygon
+    from matplotlib.collections import PolyCollection
 
     positions = np.asarray(positions, dtype=np.float64)
     if positions.shape != (n_rows * n_columns, 2):
         raise ValueError(f"positions: expected shape ({n_rows * n_columns}, 2), received {positions.shape}")
     centres = positions[:, ::-1]  # x along the columns, y along the rows
     # Units in a column are 1 apart: flat-topped hexagons with apothem 1/2 (circumradius 1/sqrt(3)) tile the map.
-    hexagons = PatchCollection([RegularPolygon(tuple(c), numVertices=6, radius=1 / np.sqrt(3), orientation=np.pi / 6)
-                                for c in centres], cmap=cmap, edgecolor="none")
+    angles = np.arange(6) * np.pi / 3
+    corners = np.stack([np.cos(angles), np.sin(angles)], axis=1) / np.sqrt(3)  # (6, 2)
+    hexagons = PolyCollection(centres[:, None, :] + corners[None], cmap=cmap, edgecolors="none")  # (U, 6, 2)
     if values.ndim == 3:  # RGB codebooks
         hexagons.set_facecolor(np.clip(values.reshape(-1, values.shape[2]), 0, 1))
     else:
@@ -123,12 +123,16 @@ def labelled_map(ax: Any, unit_labels: Any, *, background: Any = None, hits: Any
         ax.imshow(np.zeros(unit_labels.shape), cmap="Greys", vmin=0, vmax=1)
     ax.grid(False)
     classes = np.unique(unit_labels)
-    colours = {label: PALETTE[i % len(PALETTE)] for i, label in enumerate(classes)}
-    size = max(4.0, min(10.0, 220 / max(unit_labels.shape)))
-    for (row, column), label in np.ndenumerate(unit_labels):
-        faded = hits is not None and np.asarray(hits)[row, column] == 0
-        ax.text(column, row, str(label), ha="center", va="center", fontsize=size, fontweight="bold",
-                color=colours[label], alpha=0.35 if faded else 1.0)
+    size = max(12.0, min(90.0, 3.0e4 / unit_labels.size))
+    rows, columns = np.indices(unit_labels.shape)
+    faded = np.zeros(unit_labels.shape, dtype=bool) if hits is None else np.asarray(hits) == 0
+    # One scatter per class with the label as a mathtext marker: a few collections instead of one Text per unit.
+    for index, label in enumerate(classes):
+        for dim, alpha in ((False, 1.0), (True, 0.3)):
+            chosen = (unit_labels == label) & (faded == dim)
+            if chosen.any():
+                ax.scatter(columns[chosen], rows[chosen], marker=f"${label}$", s=size, alpha=alpha,
+                           color=PALETTE[index % len(PALETTE)], linewidths=0)
     _bare(ax, title)
     return ax
 

@@ -21,6 +21,7 @@ TOY_MODULES: dict[str, str] = {
     "activations": "dltoys.toys.activations",
     "optimizers": "dltoys.toys.optimizers",
     "digits": "dltoys.toys.digits",
+    "som": "dltoys.toys.som",
     "karate": "dltoys.toys.karate",
     "parity": "dltoys.toys.parity",
     "gradients": "dltoys.toys.gradients",
