@@ -16,6 +16,8 @@ from ._estimator import ClassifierMixin, Estimator, RegressorMixin, check_X, che
 
 #: Default search grid: multiples of the root-mean-square feature spread.
 DEFAULT_SCALES = np.geomspace(0.01, 10.0, 31)
+#: Multiples of one feature's sigma tried by the per-feature coordinate search (1/4 to 4).
+COORDINATE_FACTORS = np.geomspace(0.25, 4.0, 9)
 
 
 def kernel_average(X_query: np.ndarray, X_train: np.ndarray, targets: np.ndarray, sigma: np.ndarray, *,
@@ -95,12 +97,12 @@ class _KernelNetwork(Estimator):
         self.loo_curve_ = (candidates, curve)  # (S,), (S,)
         sigma = np.full(X.shape[1], candidates[int(np.argmin(curve))], dtype=dtype)
         if self.per_feature and len(X) > 1:
-            sigma = self._coordinate_search(sigma, scales)
+            sigma = self._coordinate_search(sigma)
         self.sigma_ = sigma
 
-    def _coordinate_search(self, sigma: np.ndarray, scales: np.ndarray, rounds: int = 2) -> np.ndarray:
-        """One feature's sigma at a time, over the same grid of multiples, two rounds."""
-        factors = scales / np.sqrt(scales[0] * scales[-1])  # multiples around 1
+    def _coordinate_search(self, sigma: np.ndarray, rounds: int = 2) -> np.ndarray:
+        """One feature's sigma at a time, times each of :data:`COORDINATE_FACTORS`, two rounds."""
+        factors = COORDINATE_FACTORS
         best = self._loo_error(sigma)
         for _ in range(rounds):
             for feature in range(len(sigma)):
@@ -145,7 +147,8 @@ class GRNN(RegressorMixin, _KernelNetwork):
         The multiples searched (default 31 values from 0.01 to 10, log-spaced).
     per_feature : bool, default False
         With ``sigma=None``: after the common sigma, refine one sigma per feature
-        by coordinate search (two rounds over the same multiples).
+        by coordinate search (two rounds; each feature's sigma times 1/4 ... 4,
+        nine log-spaced multiples, kept when the leave-one-out error falls).
     block_size : int, default 1024
         Query rows per block when predicting (memory ``O(block_size * n_train)``).
     dtype : float32 (default) or float64

@@ -22,6 +22,7 @@ TOY_MODULES: dict[str, str] = {
     "optimizers": "dltoys.toys.optimizers",
     "digits": "dltoys.toys.digits",
     "som": "dltoys.toys.som",
+    "grnn": "dltoys.toys.grnn",
     "karate": "dltoys.toys.karate",
     "parity": "dltoys.toys.parity",
     "gradients": "dltoys.toys.gradients",
