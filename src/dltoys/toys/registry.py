@@ -24,6 +24,7 @@ TOY_MODULES: dict[str, str] = {
     "som": "dltoys.toys.som",
     "grnn": "dltoys.toys.grnn",
     "karate": "dltoys.toys.karate",
+    "semisupervised": "dltoys.toys.semisupervised",
     "parity": "dltoys.toys.parity",
     "gradients": "dltoys.toys.gradients",
     "adding": "dltoys.toys.adding",
