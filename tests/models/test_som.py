@@ -113,10 +113,28 @@ def test_batch_rule_reaches_the_online_error_in_fewer_updates(digits):
     X = digits[0]
     online = SOM(30, 30, sigma=4.0, neighborhood_function="triangle", n_iterations=5000, random_state=0).fit(X)
     batch = SOM(30, 30, sigma=4.0, neighborhood_function="triangle", training="batch", n_iterations=5,
-                sigma_decay_function="inverse_decay_to_one", random_state=0).fit(X)
+                sigma_decay_function="inverse_decay_to_one", track_errors=True, random_state=0).fit(X)
     assert batch.quantization_error(X) <= online.quantization_error(X)
-    qes = [log["quantization_error"] for log in batch.history_]
+    qes = batch.history_["val_quantization_error"]  # after each pass, logged by the loop through SOMStep.evaluate
+    assert len(qes) == 5 and qes[-1] == pytest.approx(batch.quantization_error(X), rel=1e-6)
     assert all(later < earlier for earlier, later in zip(qes, qes[1:]))  # falls at every pass
+
+
+def test_online_training_runs_in_the_loop_one_epoch_per_pass(digits):
+    """SOMStep in train.Trainer: 600 updates over 250 samples are 3 epochs (250, 250, 100 steps)."""
+    X = digits[0][:250]
+    som = SOM(5, 5, sigma=2.0, n_iterations=600, track_errors=True, random_state=0).fit(X)
+    assert len(som.history_["sigma"]) == 3 and som.module_.weight.requires_grad is False
+    errors = som.history_["val_quantization_error"]
+    assert errors[0] > errors[-1] and errors[-1] == pytest.approx(som.quantization_error(X), rel=1e-6)
+
+
+def test_a_diverging_map_is_reported(digits):
+    with pytest.raises(FloatingPointError, match="learning_rate"):
+        SOM(4, 4, sigma=3.0, learning_rate=1e30, neighborhood_function="triangle", n_iterations=50,
+            random_state=0).fit(digits[0][:50])
+    with pytest.raises(ValueError, match="too large for float32"):
+        SOM(2, 2).fit(digits[0][:5] * 1e300)
 
 
 def test_quantization_error_falls_with_training(digits):

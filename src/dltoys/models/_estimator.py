@@ -164,7 +164,14 @@ def check_X(owner: Any, X: Any, *, reset: bool, dtype: Any = None) -> np.ndarray
         owner.n_features_in_ = X.shape[1]
     elif X.shape[1] != owner.n_features_in_:
         raise ValueError(f"X has {X.shape[1]} features, but {name} is expecting {owner.n_features_in_} features as input")
-    return X if dtype is None else X.astype(dtype, copy=False)
+    if dtype is None or X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        converted = X.astype(dtype)
+    if not np.isfinite(converted).all():
+        raise ValueError(f"{name}: X has values too large for {np.dtype(dtype).name} (up to {np.abs(X).max():g}); "
+                         "scale the data or use dtype=float64")
+    return converted
 
 
 def check_y(owner: Any, y: Any, n_samples: int) -> np.ndarray:

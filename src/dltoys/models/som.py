@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn
+from .. import nn, train
 from ..utils import RngLike, as_rng, check_bool, check_choice, check_float, check_int, resolve_dtype
 from ._estimator import Estimator, check_X, check_y
 
@@ -186,8 +186,8 @@ class SOMGrid(nn.Module):
         return self.forward(x).argmin(axis=1)
 
 
-class SOMStep:
-    """One update of a self-organizing map: the whole algorithm, no optimizer and no gradient.
+class SOMStep(train.Step):
+    """One update of a self-organizing map, a step of the one training loop: no optimizer, no gradient.
 
     ``mode='online'`` (Kohonen 1982): a batch is one sample ``x`` (shape (1, F)); at
     step ``t`` of ``t_max`` the best-matching unit ``c = argmin_u d(x, w_u)`` pulls
@@ -202,14 +202,22 @@ class SOMStep:
         w_u <- sum_i h(c_i, u; sigma(t)) x_i / sum_i h(c_i, u; sigma(t))
 
     (units whose weights sum to zero or less keep their place). Logs the step's
-    learning rate and radius, and for a batch its quantization error before the update.
+    learning rate (online) and radius. :meth:`evaluate` logs the quantization and
+    topographic errors of a batch, so ``validation=[X]`` gives them once per epoch.
+
+    Parameters
+    ----------
+    grid : SOMGrid
+    sigma, learning_rate : float, the starting radius and learning rate
+    t_max : int, the steps (online) or passes (batch) the schedules run over
+    mode : {'online', 'batch'}
+    neighborhood_function, decay_function, sigma_decay_function : str, as :class:`SOM`'s
     """
 
     def __init__(self, grid: SOMGrid, *, sigma: float, learning_rate: float, t_max: int, mode: str = "online",
                  neighborhood_function: str = "gaussian", decay_function: str = "asymptotic_decay",
                  sigma_decay_function: str = "asymptotic_decay"):
-        self.modules = {"som": grid}
-        self.optimizers: dict = {}
+        super().__init__(modules={"som": grid}, optimizers=None)
         self.grid, self.sigma, self.learning_rate, self.t_max, self.mode = grid, sigma, learning_rate, t_max, mode
         self.neighborhood_function = neighborhood_function
         self.decay_function, self.sigma_decay_function = decay_function, sigma_decay_function
@@ -229,9 +237,7 @@ class SOMStep:
             weight += diff
             self.t += 1
             return {"learning_rate": float(eta), "sigma": float(sigma)}
-        distances = grid(x)  # (N, U)
-        winners = distances.argmin(axis=1)  # (N,)
-        qe = float(np.mean(np.linalg.norm(x - weight[winners], axis=1)))
+        winners = grid(x).argmin(axis=1)  # (N,)
         h_units = neighborhood(self.neighborhood_function, grid.positions, grid.indices,
                                np.arange(len(weight)), sigma).astype(weight.dtype)  # (U, U): row = winner
         h = h_units[winners]  # (N, U)
@@ -240,11 +246,58 @@ class SOMStep:
         moved = denominator > 0
         weight[moved] = numerator[moved] / denominator[moved, None]
         self.t += 1
-        return {"sigma": float(sigma), "quantization_error": qe}
+        return {"sigma": float(sigma)}
 
-    def batch_size(self, batch: Any) -> int:
+    def evaluate(self, batch: Any) -> dict[str, float]:
+        """The quantization error and topographic error of the batch (MiniSom's definitions)."""
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        return len(x)
+        return {"quantization_error": quantization_error(self.grid, x),
+                "topographic_error": topographic_error(self.grid, x)}
+
+
+class _OnlineOrder:
+    """The online step's batches: ``X[order[i]]`` one at a time, the k-th pass over it yielding the k-th chunk.
+
+    One epoch of the loop is one chunk of ``chunk`` samples (a pass over the data), so the
+    history has a row per pass while the schedule runs over the whole order.
+    """
+
+    def __init__(self, X: np.ndarray, order: np.ndarray, chunk: int):
+        self.X, self.order, self.chunk, self.passes = X, order, chunk, 0
+
+    def __len__(self) -> int:
+        start = min(self.passes * self.chunk, len(self.order))
+        return min(self.chunk, len(self.order) - start)
+
+    def __iter__(self):
+        start = self.passes * self.chunk
+        self.passes += 1
+        for index in self.order[start:start + self.chunk]:
+            yield self.X[index:index + 1]  # (1, F)
+
+
+def quantization_error(grid: SOMGrid, X: np.ndarray) -> float:
+    """Mean euclidean distance from each sample to its (euclidean) best-matching unit."""
+    weight = grid.weight.data
+    best = unit_distances(X, weight, "euclidean").argmin(axis=1)
+    return float(np.linalg.norm(X - weight[best], axis=1).mean())
+
+
+def topographic_error(grid: SOMGrid, X: np.ndarray) -> float:
+    """Share of samples whose best and second-best units are not grid neighbours (MiniSom's definition).
+
+    Rectangular grids: index distance above 1.42 (diagonal neighbours count);
+    hexagonal: plane distance not 1. NaN for a one-unit map.
+    """
+    if len(grid.weight.data) == 1:
+        return float("nan")
+    distances = unit_distances(X, grid.weight.data, "euclidean")  # (N, U)
+    best_two = np.argpartition(distances, 1, axis=1)[:, :2]  # (N, 2), unordered: the test is symmetric
+    if grid.topology == "hexagonal":
+        apart = np.linalg.norm(grid.positions[best_two[:, 0]] - grid.positions[best_two[:, 1]], axis=1)
+        return float(1 - np.mean(np.isclose(1, apart)))
+    apart = np.linalg.norm(grid.indices[best_two[:, 0]] - grid.indices[best_two[:, 1]], axis=1)
+    return float(np.mean(apart > 1.42))
 
 
 # ------------------------------------------------------------------ estimator
@@ -283,6 +336,11 @@ class SOM(Estimator):
     random_order : bool, default True
         Online: present the samples shuffled (``arange(n_iterations) % N`` in a random
         order, as MiniSom's ``train_random``) or in order.
+    track_errors : bool, default False
+        Log the quantization and topographic errors on ``X`` after every epoch (a pass
+        over the data online, one batch update otherwise) in ``history_``.
+    verbose : bool, default False
+        The training loop's progress bar.
     dtype : float32 (default) or float64
     random_state : int, Generator or None
         The initialisation ('random', 'sample') and the sample order (scikit-learn's
@@ -299,9 +357,10 @@ class SOM(Estimator):
     unit_labels_ : array of shape (n_units,)
         After ``fit(X, y)``: each unit's majority label (units no sample hit take the
         label of the nearest unit that was hit).
-    history_ : list of dict
-        The step's logs (online: learning rate and radius; batch: the radius and the
-        quantization error before each pass).
+    history_ : dltoys.train.History
+        Of the training loop, one row per epoch (a pass over the data): the mean
+        learning rate and radius, and with ``track_errors`` ``val_quantization_error``
+        and ``val_topographic_error``.
     n_features_in_ : int
 
     Notes
@@ -329,7 +388,8 @@ class SOM(Estimator):
                  n_iterations: int = 1000, training: str = "online", neighborhood_function: str = "gaussian",
                  topology: str = "rectangular", activation_distance: str = "euclidean", initialization: str = "pca",
                  decay_function: str = "asymptotic_decay", sigma_decay_function: str = "asymptotic_decay",
-                 random_order: bool = True, dtype=None, random_state: RngLike = None):
+                 random_order: bool = True, track_errors: bool = False, verbose: bool = False, dtype=None,
+                 random_state: RngLike = None):
         self.n_rows = n_rows
         self.n_columns = n_columns
         self.sigma = sigma
@@ -343,6 +403,8 @@ class SOM(Estimator):
         self.decay_function = decay_function
         self.sigma_decay_function = sigma_decay_function
         self.random_order = random_order
+        self.track_errors = track_errors
+        self.verbose = verbose
         self.dtype = dtype
         self.random_state = random_state
 
@@ -362,6 +424,8 @@ class SOM(Estimator):
         check_choice("decay_function", self.decay_function, LR_DECAYS)
         check_choice("sigma_decay_function", self.sigma_decay_function, SIGMA_DECAYS)
         check_bool("random_order", self.random_order)
+        check_bool("track_errors", self.track_errors)
+        check_bool("verbose", self.verbose)
 
     def _initial_weights(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n_units = self.n_rows * self.n_columns
@@ -411,12 +475,15 @@ class SOM(Estimator):
             order = np.arange(self.n_iterations) % len(X)
             if self.random_order:
                 rng.shuffle(order)
-            batches: Any = (X[i:i + 1] for i in order)  # (1, F) each
+            batches: Any = _OnlineOrder(X, order, chunk=len(X))
+            epochs = -(-self.n_iterations // len(X))  # one epoch per pass over the data
         else:
-            batches = (X for _ in range(self.n_iterations))
-        self.history_ = [step(batch) for batch in batches]
-        if not np.isfinite(grid.weight.data).all():
-            raise FloatingPointError("SOM.fit: the codebook became non-finite; lower learning_rate or sigma")
+            batches, epochs = [X], self.n_iterations
+        trainer = train.Trainer(step, epochs=epochs, progress=self.verbose, check_finite=True)
+        try:
+            self.history_ = trainer.fit(batches, validation=[X] if self.track_errors else None)
+        except train.NonFiniteError as error:
+            raise FloatingPointError(f"SOM.fit: {error}; lower learning_rate or sigma") from error
         self.labels_ = self.winner(X)
         if y is not None:
             self.unit_labels_ = self._label_units(X, y)
@@ -476,21 +543,12 @@ class SOM(Estimator):
     def quantization_error(self, X: Any) -> float:
         """Mean euclidean distance from each sample to its best-matching unit (MiniSom's definition)."""
         X = self._input(X)
-        return float(np.linalg.norm(X - self.quantization(X), axis=1).mean())
+        return quantization_error(self.module_, X)
 
     def topographic_error(self, X: Any) -> float:
         """Fraction of samples whose two best-matching units are not grid neighbours (MiniSom's definition)."""
         X = self._input(X)
-        if self.n_rows * self.n_columns == 1:
-            return float("nan")
-        distances = unit_distances(X, self.module_.weight.data, "euclidean")  # (N, U)
-        best_two = np.argsort(distances, axis=1)[:, :2]  # (N, 2)
-        grid = self.module_
-        if self.topology == "hexagonal":
-            apart = np.linalg.norm(grid.positions[best_two[:, 0]] - grid.positions[best_two[:, 1]], axis=1)
-            return float(1 - np.mean(np.isclose(1, apart)))
-        apart = np.linalg.norm(grid.indices[best_two[:, 0]] - grid.indices[best_two[:, 1]], axis=1)
-        return float(np.mean(apart > 1.42))
+        return topographic_error(self.module_, X)
 
     def score(self, X: Any, y: Any = None) -> float:
         """The negative quantization error (higher is better, as scikit-learn's scores are)."""
