@@ -121,3 +121,18 @@ def test_pnn_reads_digits():
 def test_bad_arguments_are_named(model, X, y, message):
     with pytest.raises(ValueError, match=message):
         model.fit(X, y)
+
+
+def test_float32_prediction_stays_float32(rng):
+    import collections
+
+    from dltoys.testing import _Traced
+
+    X, y = rng.standard_normal((30, 3)).astype(np.float32), rng.standard_normal(30).astype(np.float32)
+    model = GRNN(sigma=0.8).fit(X, y)
+    model.X_train_ = model.X_train_.view(_Traced)
+    _Traced.touches = collections.Counter()
+    predicted = model.predict(rng.standard_normal((7, 3)).astype(np.float32).view(_Traced))
+    model.loo_error(0.8)
+    assert not _Traced.touches, dict(_Traced.touches)
+    assert predicted.dtype == np.float32

@@ -188,3 +188,23 @@ def test_wrong_feature_count_after_fit(rng):
     som = SOM(2, 2, n_iterations=10, random_state=0).fit(rng.standard_normal((10, 3)))
     with pytest.raises(ValueError, match="X has 4 features, but SOM is expecting 3"):
         som.predict(rng.standard_normal((2, 4)))
+
+
+def test_float32_updates_stay_float32(rng):
+    """No ufunc inside the online or batch step touches float64 when the map is float32 (traced as in nn's contract)."""
+    import collections
+
+    from dltoys.models.som import SOMGrid, SOMStep
+    from dltoys.testing import _Traced
+
+    X = rng.standard_normal((40, 5)).astype(np.float32)
+    for mode in ("online", "batch"):
+        grid = SOMGrid(4, 3, 5, topology="hexagonal")
+        grid.weight.data = rng.standard_normal((12, 5)).astype(np.float32).view(_Traced)
+        _Traced.touches = collections.Counter()
+        step = SOMStep(grid, sigma=2.0, learning_rate=0.5, t_max=10, mode=mode, neighborhood_function="gaussian")
+        for _ in range(3):
+            step(X[:1].view(_Traced) if mode == "online" else X.view(_Traced))
+        step.evaluate(X.view(_Traced))
+        assert not _Traced.touches, dict(_Traced.touches)
+        assert grid.weight.data.dtype == np.float32
