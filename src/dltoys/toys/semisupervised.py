@@ -172,8 +172,8 @@ def run(config: Config, ctx: RunContext) -> Report:
     st_gains = mean[methods[2]] - mean[methods[0]]
     notes = [
         "Label spreading over the labelled-only MLP: " + ", ".join(
-            f"{g:+.1%} at {f:.0%}" for g, f in zip(gains, config.fractions)) + "; self-training over it: " + ", ".join(
-            f"{g:+.1%} at {f:.0%}" for g, f in zip(st_gains, config.fractions)) + ".",
+            f"{100 * g:+.1f} points at {f:.0%}" for g, f in zip(gains, config.fractions)) + "; self-training over it: "
+        + ", ".join(f"{100 * g:+.1f} points at {f:.0%}" for g, f in zip(st_gains, config.fractions)) + ".",
         f"Self-training ran at most {config.self_training_rounds} rounds, adopting predictions above "
         f"{config.threshold:g}; in this run it gained "
         + ("less than label spreading at every fraction" if np.all(st_gains < gains) else
