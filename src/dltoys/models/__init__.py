@@ -1,29 +1,37 @@
 """dltoys.models: one file per algorithm family, built from dltoys.nn."""
 
+from .base import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .charlm import CharLM, stream_chunks
 from .grnn import GRNN, PNN
 from .logistic import LogisticRegression
-from .mlp import MLP
-from .perceptron import Perceptron, PerceptronFit, novikoff_bound
+from .mlp import MLP, MLPClassifier, MLPRegressor
+from .perceptron import Perceptron, PerceptronCriterion, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
 from .rnn import SequenceModel
 from .semisupervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier
 from .som import SOM, SOMGrid, SOMStep
 
 __all__ = [
     "CharLM",
+    "ConvergenceWarning",
+    "DataConversionWarning",
     "GRNN",
     "LabelPropagation",
     "LabelSpreading",
     "LogisticRegression",
     "MLP",
-    "Perceptron",
+    "MLPClassifier",
+    "MLPRegressor",
+    "NotFittedError",
     "PNN",
-    "PerceptronFit",
+    "Perceptron",
+    "PerceptronCriterion",
     "SOM",
-    "SelfTrainingClassifier",
     "SOMGrid",
     "SOMStep",
+    "SelfTrainingClassifier",
     "SequenceModel",
     "novikoff_bound",
+    "rosenblatt_epoch",
+    "rosenblatt_epoch_blocked",
     "stream_chunks",
 ]
