@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pytest
 
-from dltoys.models import PNN, LabelPropagation, LabelSpreading, SelfTrainingClassifier
-from dltoys.models.semisupervised import ConvergenceWarning, harmonic_solution, spreading_solution, symmetric_normalized
+from dltoys.models import PNN, ConvergenceWarning, LabelPropagation, LabelSpreading, SelfTrainingClassifier
+from dltoys.models.semisupervised import harmonic_solution, spreading_solution, symmetric_normalized
 
 
 def two_moons_few_labels(rng, n=120, labelled=6):

@@ -23,8 +23,8 @@ def test_draw_labels_keeps_one_of_each_digit():
 
 @pytest.mark.slow
 def test_quick_mode_reaches_its_targets(tmp_path):
-    """Seed 0, 3 self-training rounds: label spreading 0.755 / 0.879 / 0.918 / 0.957 at 1/2/5/10% labels,
-    the labelled-only MLP 0.544 / 0.709 / 0.840 / 0.905, the fully supervised MLP 0.968."""
+    """Seed 0, 2 self-training rounds: label spreading 0.755 / 0.879 / 0.918 / 0.957 at 1/2/5/10% labels,
+    the labelled-only MLP 0.540 / 0.703 / 0.846 / 0.907, the fully supervised MLP 0.968."""
     report = run_toy("semisupervised", make_config(get_toy("semisupervised"), quick=True), run_dir=tmp_path,
                      progress=False)
     assert report.passed, [(t.name, t.value_text, t.goal_text) for t in report.targets]

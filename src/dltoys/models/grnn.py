@@ -12,7 +12,15 @@ from typing import Any
 import numpy as np
 
 from ..utils import as_array, check_bool, check_int, resolve_dtype
-from ._estimator import ClassifierMixin, Estimator, RegressorMixin, check_X, check_y
+from .base import (
+    ClassifierMixin,
+    Estimator,
+    RegressorMixin,
+    check_classification_targets,
+    check_regression_targets,
+    check_X,
+    column_or_1d,
+)
 
 #: Default search grid: multiples of the root-mean-square feature spread.
 DEFAULT_SCALES = np.geomspace(0.01, 10.0, 31)
@@ -79,7 +87,8 @@ class _KernelNetwork(Estimator):
         check_int("block_size", self.block_size, minimum=1)
         check_bool("per_feature", self.per_feature)
         dtype = resolve_dtype(self.dtype)
-        X = check_X(self, X, reset=True, dtype=dtype)
+        X = check_X(X, owner=type(self).__name__, dtype=dtype)
+        self.n_features_in_ = X.shape[1]
         self.X_train_, self._targets = X, targets.astype(dtype)
         spread = float(np.sqrt(np.mean(X.var(axis=0)))) or 1.0
         if self.sigma is not None:
@@ -123,13 +132,13 @@ class _KernelNetwork(Estimator):
         return float(np.mean(np.sum((predicted - self._targets) ** 2, axis=1)))
 
     def _average(self, X: Any) -> np.ndarray:
-        self._check_fitted("sigma_")
-        X = check_X(self, X, reset=False, dtype=self.X_train_.dtype)
+        self._check_is_fitted("sigma_")
+        X = check_X(X, owner=type(self).__name__, n_features=self.n_features_in_, dtype=self.X_train_.dtype)
         return kernel_average(X, self.X_train_, self._targets, self.sigma_, block_size=self.block_size)
 
     def loo_error(self, sigma: Any) -> float:
         """The leave-one-out mean squared error on the training set at ``sigma`` (a number or one per feature)."""
-        self._check_fitted("sigma_")
+        self._check_is_fitted("sigma_")
         sigma = np.broadcast_to(np.asarray(sigma, dtype=self.X_train_.dtype), self.sigma_.shape)
         return self._loo_error(sigma)
 
@@ -178,26 +187,15 @@ class GRNN(RegressorMixin, _KernelNetwork):
 
     def fit(self, X: Any, y: Any) -> "GRNN":
         """Store the patterns ``X`` (N, F) and targets ``y`` (N,) or (N, T); choose sigma if not given."""
-        X_checked = check_X(self, X, reset=True)
-        if y is None:
-            raise ValueError("GRNN requires y to be passed, but the target y is None")
-        y = np.asarray(y)
-        if y.dtype == object:  # numbers held as objects
-            try:
-                y = y.astype(np.float64)
-            except (TypeError, ValueError):
-                raise ValueError("GRNN: Unknown label type: y must hold real numbers") from None
-        if y.ndim not in (1, 2) or len(y) != len(X_checked):
-            raise ValueError(f"GRNN: expected y of shape ({len(X_checked)},) or ({len(X_checked)}, n_targets), "
-                             f"received {y.shape}")
-        if y.dtype.kind not in "biuf" or not np.all(np.isfinite(y)):
-            raise ValueError("GRNN: Input y contains NaN or infinity, or is not real numbers")
+        X_checked = check_X(X, owner="GRNN")
+        y = check_regression_targets(y, len(X_checked))
         self._one_target = y.ndim == 1
         self._fit_patterns(X, y.reshape(len(y), -1))
         return self
 
-    def _adjust_tags(self, tags):
-        tags.target_tags.multi_output = True
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # y of shape (N, T) is T regressions with one kernel
         return tags
 
     def predict(self, X: Any) -> np.ndarray:
@@ -232,10 +230,9 @@ class PNN(ClassifierMixin, _KernelNetwork):
 
     def fit(self, X: Any, y: Any) -> "PNN":
         """Store the patterns ``X`` (N, F) and their labels ``y`` (N,); choose sigma if not given."""
-        X_checked = check_X(self, X, reset=True)
-        y = check_y(self, y, len(X_checked))
-        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-            raise ValueError("PNN: Unknown label type: continuous targets; a classifier needs class labels")
+        X_checked = check_X(X, owner="PNN")
+        y = column_or_1d(y, len(X_checked), warn=True)
+        check_classification_targets(y)
         self.classes_, codes = np.unique(y, return_inverse=True)
         self._fit_patterns(X, np.eye(len(self.classes_))[codes])  # (N, K) one-hot
         return self

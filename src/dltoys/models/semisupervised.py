@@ -15,15 +15,11 @@ from typing import Any
 import numpy as np
 
 from ..utils import as_array, check_choice, check_float, check_int
-from ._estimator import ClassifierMixin, Estimator, check_X, check_y
+from .base import ClassifierMixin, ConvergenceWarning, Estimator, check_classification_targets, check_X, column_or_1d
 
 KERNELS = ("rbf", "knn", "precomputed")
 #: Query rows per block when new points are compared with every training point.
 BLOCK_ROWS = 2048
-
-
-class ConvergenceWarning(UserWarning):
-    """An iteration stopped at ``max_iter`` before its tolerance was met."""
 
 
 def rbf_affinity(A: np.ndarray, B: np.ndarray, gamma: float) -> np.ndarray:
@@ -103,11 +99,10 @@ class _LabelGraph(ClassifierMixin, Estimator):
         self
         """
         self._validate()
-        X = check_X(self, X, reset=True, dtype=np.float64)
-        y = check_y(self, y, len(X))
-        if y.dtype.kind == "f" and not np.all(y == np.round(y)):
-            raise ValueError(f"{type(self).__name__}: Unknown label type: continuous targets; "
-                             "expected class labels with -1 for the unlabelled samples")
+        X = check_X(X, owner=type(self).__name__)
+        self.n_features_in_ = X.shape[1]
+        y = column_or_1d(y, len(X), warn=True)
+        check_classification_targets(y)
         self.X_ = X
         graph = self._build_graph(self._affinity(X))  # (N, N)
         classes = np.unique(y)
@@ -144,7 +139,7 @@ class _LabelGraph(ClassifierMixin, Estimator):
         ``n_neighbors`` nearest training points; precomputed: ``X`` (M, N) of affinities
         times ``F``; each row then normalised (``F = label_distributions_``).
         """
-        self._check_fitted("label_distributions_")
+        self._check_is_fitted("label_distributions_")
         name = type(self).__name__
         if self.kernel == "precomputed":
             X = as_array("X", X)
@@ -153,7 +148,7 @@ class _LabelGraph(ClassifierMixin, Estimator):
                                  f"the affinities to the training points, received {X.shape}")
             probabilities = X.astype(np.float64) @ self.label_distributions_
         else:
-            X = check_X(self, X, reset=False, dtype=np.float64)
+            X = check_X(X, owner=name, n_features=self.n_features_in_)
             if self.kernel == "knn":
                 neighbours = nearest_neighbours(X, self.X_, self.n_neighbors)  # (M, k)
                 probabilities = self.label_distributions_[neighbours].sum(axis=1)  # (M, K)
@@ -361,8 +356,9 @@ class SelfTrainingClassifier(ClassifierMixin, Estimator):
         check_int("k_best", self.k_best, minimum=1)
         if self.max_iter is not None:
             check_int("max_iter", self.max_iter, minimum=0)
-        X = check_X(self, X, reset=True)
-        y = check_y(self, y, len(X))
+        X = check_X(X, owner="SelfTrainingClassifier")
+        self.n_features_in_ = X.shape[1]
+        y = column_or_1d(y, len(X), warn=True)
         if y.dtype.kind in "US":
             raise ValueError("y: string labels cannot hold -1 for the unlabelled samples; use an object array")
         self.estimator_ = clone(self.estimator)
@@ -399,9 +395,9 @@ class SelfTrainingClassifier(ClassifierMixin, Estimator):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        self._check_fitted("estimator_")
-        return self.estimator_.predict_proba(check_X(self, X, reset=False))
+        self._check_is_fitted("estimator_")
+        return self.estimator_.predict_proba(check_X(X, owner="SelfTrainingClassifier", n_features=self.n_features_in_))
 
     def predict(self, X: Any) -> np.ndarray:
-        self._check_fitted("estimator_")
-        return self.estimator_.predict(check_X(self, X, reset=False))
+        self._check_is_fitted("estimator_")
+        return self.estimator_.predict(check_X(X, owner="SelfTrainingClassifier", n_features=self.n_features_in_))

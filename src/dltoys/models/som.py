@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import nn, train
 from ..utils import RngLike, as_rng, check_bool, check_choice, check_float, check_int, resolve_dtype
-from ._estimator import Estimator, check_X, check_y
+from .base import Estimator, check_X, column_or_1d
 from .som_functional import (
     DISTANCES,
     INITIALIZATIONS,
@@ -335,9 +335,10 @@ class SOM(Estimator):
         """
         self._validate()
         dtype = resolve_dtype(self.dtype)
-        X = check_X(self, X, reset=True, dtype=dtype)
+        X = check_X(X, owner="SOM", dtype=dtype)
+        self.n_features_in_ = X.shape[1]
         if y is not None:
-            y = check_y(self, y, len(X))
+            y = column_or_1d(y, len(X), warn=True)
         rng = as_rng(self.random_state)
         grid = SOMGrid(self.n_rows, self.n_columns, X.shape[1], topology=self.topology,
                        activation_distance=self.activation_distance, dtype=dtype)
@@ -378,12 +379,12 @@ class SOM(Estimator):
     # --------------------------------------------------------- using it
     @property
     def weights_(self) -> np.ndarray:
-        self._check_fitted("module_")
+        self._check_is_fitted("module_")
         return self.module_.weight.data.reshape(self.n_rows, self.n_columns, -1)
 
     def _input(self, X: Any) -> np.ndarray:
-        self._check_fitted("module_")
-        return check_X(self, X, reset=False, dtype=self.module_.weight.data.dtype)
+        self._check_is_fitted("module_")
+        return check_X(X, owner="SOM", n_features=self.n_features_in_, dtype=self.module_.weight.data.dtype)
 
     def transform(self, X: Any) -> np.ndarray:
         """Distances (the activation distance) from each sample to every unit, shape (N, n_units)."""
@@ -402,9 +403,13 @@ class SOM(Estimator):
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
         return self.fit(X, y).transform(X)
 
-    def _adjust_tags(self, tags):
-        tags.transformer_tags.preserves_dtype = [resolve_dtype(self.dtype).name]
-        return tags
+    def __sklearn_tags__(self):  # scikit-learn calls this, so it may import scikit-learn
+        from sklearn.utils import Tags, TargetTags, TransformerTags
+
+        # A clusterer (predict gives the best-matching unit) and a transformer (distances to
+        # the units) in the codebook's dtype; y is optional (it labels the map).
+        return Tags(estimator_type="clusterer", target_tags=TargetTags(required=False),
+                    transformer_tags=TransformerTags(preserves_dtype=[resolve_dtype(self.dtype).name]))
 
     def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
         return self.fit(X, y).predict(X)
@@ -440,7 +445,7 @@ class SOM(Estimator):
         Shape (n_rows, n_columns). Rectangular grids count the 8 surrounding units,
         hexagonal ones the 6 (MiniSom's ``distance_map(scaling='sum')``).
         """
-        self._check_fitted("module_")
+        self._check_is_fitted("module_")
         grid = self.module_
         weight = grid.weight.data  # (U, F)
         if self.topology == "hexagonal":
