@@ -13,15 +13,24 @@ from .curves import curves
 from .images import image_grid
 from .legends import figure_legend
 from .matrix import confusion_counts, confusion_matrix
+from .network import draw_graph, spring_layout
+from .som import codebook_colours, component_planes, hit_map, labelled_map, u_matrix
 
 __all__ = [
     "bars",
+    "codebook_colours",
+    "component_planes",
     "confusion_counts",
     "confusion_matrix",
     "curves",
     "decision_boundary",
+    "draw_graph",
     "figure",
     "figure_legend",
     "finish",
+    "hit_map",
     "image_grid",
+    "labelled_map",
+    "spring_layout",
+    "u_matrix",
 ]
