@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, optim
+from .. import nn, optim, train
 from ..nn.double_backward import gradient_penalty
 from ..utils import RngLike, as_rng, check_float, check_int
 
@@ -123,41 +123,36 @@ class WGANGP(GAN):
         self.gp_weight = check_float("gp_weight", gp_weight, low=0.0)
 
 
-class _AdversarialStep:
+class _AdversarialStep(train.Step):
     """What GANStep and WGANGPStep share: two modules, two optimizers, k discriminator updates per generator update."""
 
     def __init__(self, gan: GAN, opt_g: optim.Optimizer, opt_d: optim.Optimizer, k: int):
-        self.modules = {"generator": gan.generator, "discriminator": gan.discriminator}
-        self.optimizers = {"generator": opt_g, "discriminator": opt_d}
+        super().__init__(modules={"generator": gan.generator, "discriminator": gan.discriminator},
+                         optimizers={"generator": opt_g, "discriminator": opt_d})
         self.gan, self.opt_g, self.opt_d = gan, opt_g, opt_d
         self.k = check_int("k", k, minimum=1)
         self.updates = 0  # discriminator updates so far
-        self.g_loss = float("nan")  # of the latest generator update
 
-    def before_update(self, name: str) -> None:
-        """Where the training loop's callbacks act (replaced by train.Step's once it lands)."""
+    def __call__(self, batch) -> dict[str, float]:
+        real = batch[0] if isinstance(batch, (tuple, list)) else batch  # (m, *sample_shape)
+        logs = self._discriminator_update(real)
+        self.updates += 1
+        if self.updates % self.k == 0:
+            self._generator_update(len(real))
+        return logs
 
-    def _generator_update(self, m: int, grad_of_output) -> float:
-        """One generator update through the frozen discriminator; ``grad_of_output(logits)`` gives (loss, dL/dlogits)."""
+    def _generator_update(self, m: int) -> None:
+        """Descend the generator's loss through the frozen discriminator (its weights get no gradient)."""
         G, D = self.gan.generator, self.gan.discriminator
         self.opt_g.zero_grad()
         D.requires_grad_(False)
         try:
-            loss, grad = grad_of_output(D(G(self.gan.noise(m))))
+            _, grad = self._generator_loss(D(G(self.gan.noise(m))))  # (m, 1) logits or scores
             G.backward(D.backward(grad))
         finally:
             D.requires_grad_(True)
         self.before_update("generator")
         self.opt_g.step()
-        return loss
-
-    def __call__(self, batch) -> dict[str, float]:
-        real = batch[0] if isinstance(batch, tuple) else batch  # (m, *sample_shape)
-        d_logs = self._discriminator_update(real)
-        self.updates += 1
-        if self.updates % self.k == 0:
-            self.g_loss = self._generator_update(len(real), self._generator_loss)
-        return {**d_logs, "g_loss": self.g_loss}
 
 
 class GANStep(_AdversarialStep):
@@ -166,8 +161,9 @@ class GANStep(_AdversarialStep):
     Every batch updates the discriminator; every ``k``-th batch also updates the
     generator (``k = 1``, the paper's choice, updates both on every batch). Logs
     ``d_loss`` (the discriminator's cross-entropy, ``2 log 2 ≈ 1.386`` at the
-    equilibrium), ``g_loss`` (``-mean log D(G(z))`` of the latest generator update)
-    and ``d_real``/``d_fake``, the mean probabilities ``D`` gives real and fake samples.
+    equilibrium), ``g_loss`` (the generator's loss ``-mean log D(G(z))`` on the batch's
+    fakes, before the discriminator's update; logged on every batch, also when
+    ``k > 1`` skips the generator's update) and ``d_real``/``d_fake``, the mean probabilities ``D`` gives real and fake samples.
     """
 
     def __init__(self, gan: GAN, opt_g: optim.Optimizer, opt_d: optim.Optimizer, *, k: int = 1):
@@ -186,7 +182,7 @@ class GANStep(_AdversarialStep):
         D.backward(bce.backward())
         self.before_update("discriminator")
         self.opt_d.step()
-        return {"d_loss": float(loss_real + loss_fake),
+        return {"d_loss": float(loss_real + loss_fake), "g_loss": self._generator_loss(logits_fake)[0],
                 "d_real": float(nn.functional.sigmoid(logits_real).mean()),
                 "d_fake": float(nn.functional.sigmoid(logits_fake).mean())}
 
@@ -201,7 +197,8 @@ class WGANGPStep(_AdversarialStep):
     ``k`` is the paper's ``n_critic`` (5). Logs ``d_loss`` (the critic's loss with
     its penalty), ``wasserstein`` (``E D(x) - E D(G(z))``, the critic's estimate of
     the distance), ``penalty``, ``grad_norm`` (mean ``||dD/dx||`` at the
-    interpolates) and ``g_loss`` (``-E D(G(z))`` of the latest generator update).
+    interpolates) and ``g_loss`` (``-E D(G(z))`` on the batch's fakes, before the
+    critic's update).
     """
 
     def __init__(self, gan: WGANGP, opt_g: optim.Optimizer, opt_d: optim.Optimizer, *, k: int = 5):
@@ -223,8 +220,8 @@ class WGANGPStep(_AdversarialStep):
         self.before_update("discriminator")
         self.opt_d.step()
         wasserstein = float(scores[:m].mean() - scores[m:].mean())
-        return {"d_loss": penalty - wasserstein, "wasserstein": wasserstein, "penalty": penalty,
-                "grad_norm": float(norms.mean())}
+        return {"d_loss": penalty - wasserstein, "g_loss": -float(scores[m:].mean()), "wasserstein": wasserstein,
+                "penalty": penalty, "grad_norm": float(norms.mean())}
 
     def _generator_loss(self, scores: np.ndarray):
         m = len(scores)
