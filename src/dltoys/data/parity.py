@@ -280,9 +280,9 @@ def _excluded_keys(exclude: Any, n_bits: int) -> np.ndarray | None:
     return keys[is_new]  # sorted and distinct, as _is_in wants
 
 
-# np.unique and np.isin hash integer keys in NumPy >= 2.3, several times slower than
-# sorting for a million uint64 keys; these two sort and binary-search instead (and
-# work for the np.void keys of rows longer than 64 bits too).
+# np.unique and np.isin hash integer keys in NumPy >= 2.3, slower than sorting for a
+# million uint64 keys (benchmarks/NOTES.md); these two sort and binary-search instead
+# (and work for the np.void keys of rows longer than 64 bits too).
 def _first_occurrences(keys: np.ndarray) -> np.ndarray:
     """Sorted indices of the first occurrence of each distinct key (drawing order kept)."""
     order = np.argsort(keys, kind="stable")  # equal keys keep their drawing order

@@ -13,6 +13,7 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_mode
 from .normalization import BatchNorm1d
 from .recurrent import GRU, LSTM, RNN, RNNBase
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 
 __all__ = [
     "BCELoss",
@@ -23,8 +24,10 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GRU",
+    "GRUCell",
     "Identity",
     "LSTM",
+    "LSTMCell",
     "LeakyReLU",
     "Linear",
     "Loss",
@@ -35,6 +38,8 @@ __all__ = [
     "Parameter",
     "RNN",
     "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "Sequential",
     "Sigmoid",

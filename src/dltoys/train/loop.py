@@ -27,7 +27,7 @@ from ..data.batches import Minibatches
 from ..nn.module import Module, ModuleDict, eval_mode
 from ..optim.optimizer import Optimizer, OptimizerDict
 from ..utils import RngLike, as_rng
-from .allocator import tune_allocator
+from .. import runtime
 from .callbacks import Callback
 from .config import TrainConfig
 from .history import History
@@ -260,7 +260,7 @@ class Trainer:
         if validation is not None and type(step).evaluate is Step.evaluate:
             step.evaluate(None)  # raises: found before training, not after the first epoch
         self._check_optimizers()
-        tune_allocator(config.tune_allocator)
+        runtime.tune_allocator(config.tune_allocator)  # process-wide, from here on (dltoys.runtime)
         self.history = History()
         self.epoch = 0
         self.stop_reason = None
