@@ -14,6 +14,8 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
   (``sequences.py``)
 - By name: :func:`make_dataset`, :data:`GENERATORS` (``registry.py``)
 - Splits: :func:`train_val_test_split` -> :class:`Split` (``split.py``)
+- GAN mixtures: :func:`make_gaussian_mixture` (VEEGAN's ring and grid), :func:`mixture_centers`,
+  :func:`mode_coverage` (``mixtures.py``)
 - Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
 - Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy, ``graphs.py``)
 - Minibatches: :class:`Minibatches`, the one minibatch iterator (``batches.py``)
@@ -24,6 +26,7 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 from dltoys.data.batches import Minibatches
 from dltoys.data.digits import load_digits
 from dltoys.data.graphs import Graph, load_karate_club
+from dltoys.data.mixtures import MIXTURES, make_gaussian_mixture, mixture_centers, mode_coverage
 from dltoys.data.parity import (
     MAX_TRUTH_TABLE_BITS,
     make_parity,
@@ -40,6 +43,10 @@ from dltoys.data.text import python_source_text, read_text_file, split_text
 from dltoys.data.vocab import CharVocab, lm_windows
 
 __all__ = [
+    "MIXTURES",
+    "make_gaussian_mixture",
+    "mixture_centers",
+    "mode_coverage",
     "ADDING_BASELINE_MSE",
     "CharVocab",
     "Graph",

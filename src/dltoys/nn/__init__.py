@@ -4,7 +4,7 @@ The ground floor of dltoys: it imports nothing of dltoys but its own files (and
 the basement ``dltoys.utils``).
 """
 
-from . import functional, init
+from . import double_backward, functional, init
 from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .dropout import Dropout
 from .embedding import Embedding
@@ -46,6 +46,7 @@ __all__ = [
     "Softmax",
     "Tanh",
     "eval_mode",
+    "double_backward",
     "functional",
     "init",
 ]

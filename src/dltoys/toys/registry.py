@@ -25,6 +25,9 @@ TOY_MODULES: dict[str, str] = {
     "gradients": "dltoys.toys.gradients",
     "adding": "dltoys.toys.adding",
     "charlm": "dltoys.toys.charlm",
+    "rbm": "dltoys.toys.rbm",
+    "dbn": "dltoys.toys.dbn",
+    "gan": "dltoys.toys.gan",
 }
 
 
