@@ -14,6 +14,8 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
   (``sequences.py``)
 - By name: :func:`make_dataset`, :data:`GENERATORS` (``registry.py``)
 - Splits: :func:`train_val_test_split` -> :class:`Split` (``split.py``)
+- GAN mixtures: :func:`make_gaussian_mixture` (VEEGAN's ring and grid), :func:`mixture_centers`,
+  :func:`mode_coverage` (``mixtures.py``)
 - Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
 - MNIST-1D: :func:`make_mnist1d` (the reference generator, ``mnist1d.py``)
 - IDX files (MNIST, Fashion-MNIST a user has): :func:`read_idx`, :func:`load_idx_images` (``idx.py``)
@@ -29,6 +31,7 @@ from dltoys.data.digits import load_digits
 from dltoys.data.graphs import Graph, load_karate_club
 from dltoys.data.idx import IDXError, load_idx_images, read_idx
 from dltoys.data.mnist1d import MNIST1D, make_mnist1d, mnist1d_templates
+from dltoys.data.mixtures import MIXTURES, make_gaussian_mixture, mixture_centers, mode_coverage
 from dltoys.data.parity import (
     MAX_TRUTH_TABLE_BITS,
     make_parity,
@@ -47,16 +50,11 @@ from dltoys.data.windows import RandomWindows
 
 __all__ = [
     "ADDING_BASELINE_MSE",
-    "CharVocab",
-    "Graph",
-    "GENERATORS",
-    "IDXError",
-    "MNIST1D",
-    "MAX_TRUTH_TABLE_BITS",
-    "Minibatches",
-    "RandomWindows",
-    "Split",
     "as_sequences",
+    "CharVocab",
+    "GENERATORS",
+    "Graph",
+    "IDXError",
     "lm_windows",
     "load_digits",
     "load_idx_images",
@@ -65,18 +63,27 @@ __all__ = [
     "make_blobs",
     "make_circles",
     "make_dataset",
+    "make_gaussian_mixture",
     "make_mnist1d",
     "make_moons",
-    "mnist1d_templates",
     "make_parity",
     "make_spirals",
     "make_xor",
+    "MAX_TRUTH_TABLE_BITS",
+    "Minibatches",
+    "mixture_centers",
+    "MIXTURES",
+    "MNIST1D",
+    "mnist1d_templates",
+    "mode_coverage",
     "pack_rows",
     "parity_of",
     "parity_truth_table",
     "python_source_text",
+    "RandomWindows",
     "read_idx",
     "read_text_file",
+    "Split",
     "split_text",
     "train_val_test_split",
 ]

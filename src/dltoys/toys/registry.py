@@ -32,6 +32,9 @@ TOY_MODULES: dict[str, str] = {
     "karate": "dltoys.toys.karate",
     "semisupervised": "dltoys.toys.semisupervised",
     "grnn": "dltoys.toys.grnn",
+    "rbm": "dltoys.toys.rbm",
+    "dbn": "dltoys.toys.dbn",
+    "gan": "dltoys.toys.gan",
     "sort": "dltoys.toys.sort",
     "transformer-lm": "dltoys.toys.transformer_lm",
 }
