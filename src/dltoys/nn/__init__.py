@@ -8,6 +8,8 @@ from . import functional, init
 from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .dropout import Dropout
 from .embedding import Embedding
+from .graph import EdgeIndex, GCNConv, MessagePassing, SAGEConv
+from .graph_attention import GATConv
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleList, Parameter, Sequential, eval_mode
@@ -21,7 +23,10 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "EdgeIndex",
     "Flatten",
+    "GATConv",
+    "GCNConv",
     "GRU",
     "Identity",
     "LSTM",
@@ -29,11 +34,13 @@ __all__ = [
     "Linear",
     "Loss",
     "MSELoss",
+    "MessagePassing",
     "Module",
     "ModuleList",
     "Parameter",
     "RNN",
     "RNNBase",
+    "SAGEConv",
     "ReLU",
     "Sequential",
     "Sigmoid",
