@@ -15,7 +15,8 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 - By name: :func:`make_dataset`, :data:`GENERATORS` (``registry.py``)
 - Splits: :func:`train_val_test_split` -> :class:`Split` (``split.py``)
 - Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
-- Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy, ``graphs.py``)
+- Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy), :func:`make_sbm`
+  (stochastic block models), :func:`load_cora` (the Planetoid files a user gives) (``graphs.py``)
 - Minibatches: :class:`Minibatches`, the one minibatch iterator (``batches.py``)
 - Text: :func:`read_text_file`, :func:`python_source_text`, :func:`split_text`
   (``text.py``), :class:`CharVocab`, :func:`lm_windows` (``vocab.py``)
@@ -23,7 +24,7 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 
 from dltoys.data.batches import Minibatches
 from dltoys.data.digits import load_digits
-from dltoys.data.graphs import Graph, load_karate_club
+from dltoys.data.graphs import Graph, load_cora, load_karate_club, make_sbm
 from dltoys.data.parity import (
     MAX_TRUTH_TABLE_BITS,
     make_parity,
@@ -49,6 +50,7 @@ __all__ = [
     "Split",
     "as_sequences",
     "lm_windows",
+    "load_cora",
     "load_digits",
     "load_karate_club",
     "make_adding",
@@ -56,6 +58,7 @@ __all__ = [
     "make_circles",
     "make_dataset",
     "make_moons",
+    "make_sbm",
     "make_parity",
     "make_spirals",
     "make_xor",
