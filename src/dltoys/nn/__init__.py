@@ -5,7 +5,7 @@ the basement ``dltoys.utils``).
 """
 
 from . import functional, init
-from .activation import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activation import ELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .dropout import Dropout
 from .embedding import Embedding
 from .graph import EdgeIndex, GCNConv, MessagePassing, SAGEConv
@@ -23,6 +23,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
+    "ELU",
     "EdgeIndex",
     "Flatten",
     "GATConv",
