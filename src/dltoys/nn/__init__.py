@@ -12,7 +12,7 @@ from .graph import EdgeIndex, GCNConv, MessagePassing, SAGEConv
 from .graph_attention import GATConv
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
-from .module import Module, ModuleList, Parameter, Sequential, eval_mode
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_mode
 from .normalization import BatchNorm1d
 from .recurrent import GRU, LSTM, RNN, RNNBase
 
@@ -37,6 +37,7 @@ __all__ = [
     "MSELoss",
     "MessagePassing",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Parameter",
     "RNN",
