@@ -10,6 +10,7 @@ from .bars import bars
 from .boundary import decision_boundary
 from .core import figure, finish
 from .curves import curves
+from .graphs import node_embedding
 from .images import image_grid
 from .legends import figure_legend
 from .matrix import confusion_counts, confusion_matrix
@@ -24,4 +25,5 @@ __all__ = [
     "figure_legend",
     "finish",
     "image_grid",
+    "node_embedding",
 ]

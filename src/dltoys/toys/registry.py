@@ -25,6 +25,7 @@ TOY_MODULES: dict[str, str] = {
     "gradients": "dltoys.toys.gradients",
     "adding": "dltoys.toys.adding",
     "charlm": "dltoys.toys.charlm",
+    "gcn-karate": "dltoys.toys.gcn_karate",
 }
 
 
