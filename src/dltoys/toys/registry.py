@@ -26,6 +26,7 @@ TOY_MODULES: dict[str, str] = {
     "adding": "dltoys.toys.adding",
     "charlm": "dltoys.toys.charlm",
     "gcn-karate": "dltoys.toys.gcn_karate",
+    "cora": "dltoys.toys.cora",
 }
 
 
