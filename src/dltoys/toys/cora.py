@@ -28,7 +28,8 @@ SHOWS = (
 #: Veličković et al. (2018) Table 2 (GAT, and the MLP row, which Kipf & Welling do not have).
 PUBLISHED = {"GCN": 0.815, "GAT": 0.830, "MLP": 0.551, "label propagation": 0.680}
 
-#: How close to the published figure a baseline must land, and by how much the graph networks must beat it.
+#: How close to the published figure label propagation must land, and by how much the graph networks
+#: must beat each baseline.
 BASELINE_BAND = 0.05
 MIN_GAP = 0.05
 
@@ -189,13 +190,14 @@ def _targets(report: Report, results: dict, config: Config) -> None:
         if name in results and published:
             report.targets.append(Target(f"{name} test accuracy, mean of {config.seeds} seeds",
                                          results[name]["mean"], goal, percent=True))
-    # Where the baselines stand (the published figures come from other implementations: within 5 points),
-    # and what each one alone misses: both graph networks beat both by 5 points or more (13.5 published).
-    for baseline in ("MLP", "label propagation"):
-        if baseline in results:
-            report.targets.append(Target(f"|{baseline} − published {PUBLISHED[baseline]:.1%}| (points)",
-                                         abs(results[baseline]["mean"] - PUBLISHED[baseline]), BASELINE_BAND,
-                                         at_least=False, percent=True))
+    # Where label propagation stands (deterministic: no seed to average; Kipf & Welling's figure comes
+    # from another implementation, so within 5 points), and what each baseline alone misses: both graph
+    # networks beat both baselines by 5 points or more (13.5 and 26 published). The MLP's published
+    # figure (Veličković et al.) is shown beside it, not a target: MLP set-ups differ by several points.
+    if "label propagation" in results:
+        report.targets.append(Target(f"|label propagation − published {PUBLISHED['label propagation']:.1%}| (points)",
+                                     abs(results["label propagation"]["mean"] - PUBLISHED["label propagation"]),
+                                     BASELINE_BAND, at_least=False, percent=True))
     for name in ("GCN", "GAT"):
         for baseline in ("MLP", "label propagation"):
             if name in results and baseline in results:
@@ -208,7 +210,8 @@ def _targets(report: Report, results: dict, config: Config) -> None:
             "this run's means.")
     for target in report.targets:
         if not target.passed:
-            report.notes.append(f"This run missed a target: {target.name} {target.value_text} < {target.goal_text}.")
+            report.notes.append(f"This run missed a target: {target.name} reached {target.value_text}, "
+                                f"target {target.goal_text}.")
 
 
 def _plot(results: dict, curves: dict, ctx: RunContext) -> str:
