@@ -8,7 +8,7 @@ Usage (from the repository root)::
 Each thread setting runs in its own worker process (:mod:`benchmarks.worker`) with
 ``OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = n`` set before NumPy
 loads and ``torch.set_num_threads(n)``; dltoys's allocator setting
-(:func:`dltoys.train.tune_allocator`, which ``fit`` applies) is on in those workers,
+(:func:`dltoys.runtime.tune_allocator`, which ``fit`` applies) is on in those workers,
 and one more worker at 2 threads runs with it off. Memory is measured in one small
 process per model and side. The run exits non-zero, and writes no results, when the
 two frameworks' losses disagree on any model.
@@ -254,7 +254,7 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "first of each block (waking the pool) is left out. Wall-clock medians with the interquartile "
         "range; the ratio is of the medians; the per-round ratio compares the two sides' medians in "
         "each pair of adjacent blocks, which moves less when other processes come and go.",
-        "- dltoys trains with `dltoys.train.tune_allocator()` on, as `fit` does. It is a process-wide "
+        "- dltoys trains with `dltoys.runtime.tune_allocator()` on, as `fit` does. It is a process-wide "
         "glibc setting, so PyTorch's steps in the same process run under it too; the column "
         "'allocator not tuned' comes from one more process with it off for both.",
         "- The guard (the run fails without it): both sides' losses agree over the first 6 steps, to 1e-4 "

@@ -401,7 +401,7 @@ def setup_process(threads: int, tune: bool) -> dict:
     """Check the BLAS thread count, set PyTorch's, apply (or not) dltoys's allocator setting."""
     import torch
 
-    from dltoys.train import tune_allocator
+    from dltoys.runtime import tune_allocator
 
     blas = blas_threads()
     if blas and blas.get("num_threads") != threads:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from .toys.base import Report, describe_bounds
-from .train.threads import blas_threads
+from .runtime import blas_threads
 from .toys.registry import ConfigError, config_fields, describe_type, get_toy, make_config, new_run_dir, parse_overrides, run_toy, toy_names
 
 

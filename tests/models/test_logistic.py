@@ -9,7 +9,12 @@ from dltoys import nn
 from dltoys.data import make_blobs, parity_truth_table
 from dltoys.models import LogisticRegression
 from dltoys.testing import gradcheck
-from dltoys.train import NonFiniteError, StopAtTarget
+from dltoys.train import NonFiniteError
+
+
+def gradient_descent(lr: float, epochs: int, **kwargs) -> LogisticRegression:
+    """Full-batch gradient descent without penalty, every epoch run."""
+    return LogisticRegression(penalty=None, learning_rate_init=lr, max_iter=epochs, tol=None, **kwargs)
 
 
 class MeanBCE(nn.Module):
@@ -26,43 +31,32 @@ class MeanBCE(nn.Module):
         return self.model.backward(self.loss.backward(grad_out))
 
 
-def random_model(rng, n_features=3, dtype=np.float64):
-    model = LogisticRegression(n_features, dtype=dtype)
-    model.linear.weight.data[...] = rng.standard_normal((1, n_features))
-    model.linear.bias.data[...] = rng.standard_normal(1)
-    return model
-
-
 def test_gradcheck_of_the_mean_bce(rng):
-    model = random_model(rng)
     X = rng.standard_normal((7, 3))
-    y = (rng.random((7, 1)) < 0.5).astype(np.float64)
-    result = gradcheck(MeanBCE(model, y), X)
-    assert result.ok and {check.name for check in result.checks} == {"input 0", "parameter 'model.linear.weight'", "parameter 'model.linear.bias'"}
-
-
-def test_weight_gradient_is_the_error_times_the_input(rng):
-    # The docstring's derivation: dL/dw = X^T (a - y) / N, dL/db = mean(a - y), a = sigmoid(X w + b).
-    model = random_model(rng, n_features=4)
-    X = rng.standard_normal((9, 4))
-    y = (rng.random(9) < 0.5).astype(np.float64)
-    loss = nn.BCEWithLogitsLoss()
-    loss(model(X), y[:, None])
-    model.backward(loss.backward())
-    a = 1 / (1 + np.exp(-(X @ model.linear.weight.data[0] + model.linear.bias.data[0])))
-    np.testing.assert_allclose(model.linear.weight.grad[0], X.T @ (a - y) / 9, rtol=1e-12)
-    np.testing.assert_allclose(model.linear.bias.grad[0], np.mean(a - y), rtol=1e-12)
+    y = (rng.random(7) < 0.5).astype(np.int64)
+    module = gradient_descent(0.5, 3).fit(X, y).module_
+    result = gradcheck(MeanBCE(module, y[:, None].astype(np.float64)), X)
+    assert {check.name for check in result.checks} == {"input 0", "parameter 'model.0.weight'", "parameter 'model.0.bias'"}
 
 
 def test_one_full_batch_epoch_is_one_gradient_step_from_zero():
     # From w = 0, b = 0 every a = 1/2: one step is w = -lr X^T (1/2 - y) / N, b = -lr mean(1/2 - y).
     X, y = make_blobs(40, centers=[[-1.0, 0.5], [1.0, 2.0]], noise=0.5, rng=3, dtype=np.float64)
-    model = LogisticRegression(2, dtype=np.float64)
-    history = model.fit(X, y, lr=0.3, epochs=1)
-    np.testing.assert_allclose(model.linear.weight.data[0], -0.3 * X.T @ (0.5 - y) / 40, rtol=1e-12)
-    np.testing.assert_allclose(model.linear.bias.data[0], -0.3 * np.mean(0.5 - y), rtol=1e-12, atol=1e-15)
-    assert history["loss"] == [pytest.approx(np.log(2), rel=1e-12)]
-    assert model.history is history
+    model = gradient_descent(0.3, 1).fit(X, y)
+    assert model.coef_.shape == (1, 2) and model.intercept_.shape == (1,)
+    np.testing.assert_allclose(model.coef_[0], -0.3 * X.T @ (0.5 - y) / 40, rtol=1e-6)
+    np.testing.assert_allclose(model.intercept_[0], -0.3 * np.mean(0.5 - y), rtol=1e-6, atol=1e-8)
+    assert model.loss_curve_ == [pytest.approx(np.log(2), rel=1e-6)] and model.n_iter_ == 1
+
+
+def test_the_penalty_is_l2_with_strength_one_over_c_n():
+    # One step from zero with penalty: the decay term is zero at w = 0, so the first step is the same;
+    # the second differs from the unpenalised one by -lr * w / (C N).
+    X, y = make_blobs(40, centers=[[-1.0, 0.5], [1.0, 2.0]], noise=0.5, rng=3, dtype=np.float64)
+    plain = gradient_descent(0.3, 2).fit(X, y)
+    one = gradient_descent(0.3, 1).fit(X, y)
+    penalised = LogisticRegression(C=0.5, learning_rate_init=0.3, max_iter=2, tol=None).fit(X, y)
+    np.testing.assert_allclose(penalised.coef_ - plain.coef_, -0.3 * one.coef_ / (0.5 * 40), rtol=1e-3)
 
 
 @pytest.mark.parametrize("batch_size", [None, 16])
@@ -74,102 +68,105 @@ def test_learns_separable_blobs_to_99_percent_held_out(batch_size):
     centers = [[-2.0, -2.0], [2.0, 2.0]]
     X, y = make_blobs(200, centers=centers, noise=0.8, rng=0)
     X_test, y_test = make_blobs(1000, centers=centers, noise=0.8, rng=1)
-    model = LogisticRegression(2)
-    history = model.fit(X, y, lr=1.0 if batch_size is None else 0.1, epochs=50, batch_size=batch_size, rng=0)
+    model = gradient_descent(1.0 if batch_size is None else 0.1, 50, batch_size=batch_size, random_state=0).fit(X, y)
     assert model.score(X_test, y_test) >= 0.99
-    assert history["loss"][-1] < 0.05 * history["loss"][0]
+    assert model.loss_curve_[-1] < 0.05 * model.loss_curve_[0]
+
+
+def test_three_classes_are_softmax_regression():
+    X, y = make_blobs(300, centers=[[-3.0, 0.0], [3.0, 0.0], [0.0, 4.0]], noise=0.8, rng=0)
+    labels = np.array(["left", "right", "up"])[y]
+    model = LogisticRegression(learning_rate_init=0.5, max_iter=200, tol=None, random_state=0).fit(X, labels)
+    assert model.coef_.shape == (3, 2) and list(model.classes_) == ["left", "right", "up"]
+    proba = model.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    np.testing.assert_array_equal(model.predict(X), model.classes_[proba.argmax(axis=1)])
+    assert model.score(X, labels) >= 0.98  # measured 0.997
 
 
 def test_xor_stays_at_the_origin_and_chance():
     # On XOR's four points the gradient at w = 0, b = 0 is exactly zero: sum (1/2 - y) x = 0.
     X, y = parity_truth_table(2)
-    model = LogisticRegression(2)
-    model.fit(X, y, lr=1.0, epochs=100)
-    np.testing.assert_array_equal(model.linear.weight.data, 0)
+    model = gradient_descent(1.0, 100).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, 0)
     np.testing.assert_array_equal(model.predict_proba(X), 0.5)
     assert model.score(X, y) == 0.5
 
 
 def test_predictions_agree_with_each_other(rng):
-    model = random_model(rng, dtype=np.float32).float()
     X = rng.standard_normal((50, 3)).astype(np.float32)
+    y = (X @ [1.0, -1.0, 0.5] + 0.3 * rng.standard_normal(50) > 0).astype(np.int64)
+    model = gradient_descent(0.5, 20).fit(X, y)
     logits = model.decision_function(X)
     proba = model.predict_proba(X)
-    assert logits.shape == proba.shape == (50,) and proba.dtype == np.float32
-    np.testing.assert_allclose(proba, 1 / (1 + np.exp(-logits.astype(np.float64))), rtol=1e-6)
-    np.testing.assert_array_equal(model.predict(X), (proba > 0.5).astype(np.int64))
+    assert logits.shape == (50,) and proba.shape == (50, 2)
+    np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-logits.astype(np.float64))), rtol=1e-6)
+    np.testing.assert_array_equal(model.predict(X), (proba[:, 1] > 0.5).astype(np.int64))
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_dtype_is_kept_through_training(dtype):
-    X, y = make_blobs(30, centers=[[-1.0, 0.0], [1.0, 0.0]], noise=0.3, rng=2)
-    model = LogisticRegression(2, dtype=dtype)
-    model.fit(X.astype(np.float64), y, lr=0.5, epochs=3)
-    assert model.linear.weight.data.dtype == dtype and model.linear.bias.data.dtype == dtype
-    assert model.decision_function(X).dtype == dtype
-
-
-def test_minibatch_runs_are_reproducible_and_callbacks_apply():
+def test_minibatch_runs_are_reproducible():
     X, y = make_blobs(64, centers=[[-1.0, 0.0], [1.0, 0.0]], noise=0.5, rng=4)
-    runs = [LogisticRegression(2) for _ in range(2)]
-    for model in runs:
-        model.fit(X, y, lr=0.2, epochs=4, batch_size=8, rng=9)
-    np.testing.assert_array_equal(runs[0].linear.weight.data, runs[1].linear.weight.data)
-    history = LogisticRegression(2).fit(X, y, lr=1.0, epochs=200, callbacks=[StopAtTarget("accuracy", 0.9)])
-    assert len(history) < 200 and history["accuracy"][-1] >= 0.9
+    runs = [gradient_descent(0.2, 4, batch_size=8, random_state=9).fit(X, y) for _ in range(2)]
+    np.testing.assert_array_equal(runs[0].coef_, runs[1].coef_)
 
 
-def test_a_rate_far_too_large_stops_with_the_history_kept():
+def test_a_rate_far_too_large_stops_with_the_loss_curve_kept():
     # Features ~100 and lr 1e36: the first step makes |w| ~ 4e37, the next logits overflow float32.
     X, y = make_blobs(20, centers=[[-100.0, 0.0], [100.0, 0.0]], noise=50.0, rng=5)
-    model = LogisticRegression(2)
+    model = gradient_descent(1e36, 5)
     with pytest.raises(NonFiniteError, match=r"at epoch 2, batch 1 of 1"):
-        model.fit(X, y, lr=1e36, epochs=5)
-    assert len(model.history) == 1 and model.history["loss"][0] == pytest.approx(np.log(2))
-
-
-def test_state_dict_has_one_linear_layer():
-    state = LogisticRegression(5).state_dict()
-    assert list(state) == ["linear.weight", "linear.bias"]
-    assert state["linear.weight"].shape == (1, 5) and state["linear.bias"].shape == (1,)
+        model.fit(X, y)
+    assert model.loss_curve_ == [pytest.approx(np.log(2))]
 
 
 @pytest.mark.parametrize(
-    "call, error, message",
+    "params, X, y, error, message",
     [
-        (lambda m: m.fit([[0.0, 1.0]], [2]), ValueError, r"y: expected labels 0 and 1, received \[2\]"),
-        (lambda m: m.fit([[0.0, 1.0]], [1, 0]), ValueError, r"y: expected shape \(1,\) to match X's rows, received \(2,\)"),
-        (lambda m: m.fit([[0.0, 1.0, 2.0]], [1]), ValueError, r"expected X of shape \(N >= 1, 2\), received \(1, 3\)"),
-        (lambda m: m.fit([[np.inf, 1.0]], [1]), ValueError, r"X: expected finite values, received NaN or inf"),
-        (lambda m: m.fit([[0.0, 1.0]], [1], lr=0.0), ValueError, r"lr: expected a number in \(0, inf\), received 0"),
-        (lambda m: m.fit([[0.0, 1.0]], [1], epochs=0), ValueError, r"epochs: expected an integer >= 1, received 0"),
-        (lambda m: m.fit([[0.0, 1.0]], [1], batch_size=0), ValueError, r"batch_size: expected an integer >= 1, received 0"),
-        (lambda m: m.fit([[0.0, 1.0]], [1], validation_data=[[0.0, 1.0]]), TypeError, r"validation_data: expected a pair"),
-        (lambda m: m.predict_proba([[0.0, 1.0, 2.0]]), ValueError, r"expected X of shape \(N >= 1, 2\), received \(1, 3\)"),
-        (lambda m: m.score([[0.0, 1.0]], [0.5]), ValueError, r"y: expected labels 0 and 1, received \[0\.5\]"),
+        ({}, [[0.0, 1.0], [1.0, 0.0]], [1, 0, 1], ValueError, r"y: found 3 labels for 2 samples"),
+        ({}, [[0.0, 1.0], [1.0, 0.0]], [0.5, 1.5], ValueError, r"Unknown label type: y holds continuous values"),
+        ({}, [[0.0, 1.0], [1.0, 0.0]], [1, 1], ValueError, r"y has only one class \(1\)"),
+        ({}, [[np.inf, 1.0], [1.0, 0.0]], [1, 0], ValueError, r"X: expected finite values, received NaN or infinity"),
+        ({}, [0.0, 1.0], [1, 0], ValueError, r"expected a 2D array X .* received 1D"),
+        ({"learning_rate_init": 0.0}, [[0.0], [1.0]], [1, 0], ValueError, r"learning_rate_init: expected a number in \(0, inf\), received 0"),
+        ({"max_iter": 0}, [[0.0], [1.0]], [1, 0], ValueError, r"max_iter: expected an integer >= 1, received 0"),
+        ({"batch_size": 0}, [[0.0], [1.0]], [1, 0], ValueError, r"batch_size: expected an integer >= 1, received 0"),
+        ({"solver": "lbfgs"}, [[0.0], [1.0]], [1, 0], ValueError, r"solver: expected one of 'sgd', 'adam', received 'lbfgs'"),
+        ({"penalty": "l1"}, [[0.0], [1.0]], [1, 0], ValueError, r"penalty: expected one of 'l2', None, received 'l1'"),
+        ({"C": -1.0}, [[0.0], [1.0]], [1, 0], ValueError, r"C: expected a number in \(0, inf\), received -1"),
     ],
 )
-def test_bad_inputs_name_the_argument(call, error, message):
+def test_bad_inputs_name_the_argument(params, X, y, error, message):
+    model = LogisticRegression(**params)  # stored unchanged: checked in fit
+    assert model.get_params()[next(iter(params))] == next(iter(params.values())) if params else True
     with pytest.raises(error, match=message):
-        call(LogisticRegression(2))
+        model.fit(X, y)
+
+
+def test_predicting_checks_the_features_and_the_fit():
+    model = LogisticRegression(tol=None)
+    with pytest.raises(ValueError, match="not fitted yet"):
+        model.predict([[0.0, 1.0]])
+    model.fit([[0.0, 1.0], [1.0, 0.0]], [0, 1])
+    with pytest.raises(ValueError, match="X has 3 features, but it is expecting 2 features"):
+        model.predict_proba([[0.0, 1.0, 2.0]])
 
 
 def test_matches_pytorch_gradient_descent(rng):
-    """Ten full-batch SGD steps on the mean BCE against torch.nn.Linear(3, 1) from the same start."""
+    """Ten full-batch SGD steps on the mean BCE against torch.nn.Linear(3, 1) from zero, float32."""
     torch = pytest.importorskip("torch")
-    X = rng.standard_normal((25, 3))
-    y = (rng.random(25) < 0.5).astype(np.float64)
-    model = random_model(rng)
-    reference = torch.nn.Linear(3, 1).double()
+    X = rng.standard_normal((25, 3)).astype(np.float32)
+    y = (rng.random(25) < 0.5).astype(np.float32)
+    reference = torch.nn.Linear(3, 1)
     with torch.no_grad():
-        reference.weight.copy_(torch.from_numpy(model.linear.weight.data))
-        reference.bias.copy_(torch.from_numpy(model.linear.bias.data))
+        reference.weight.zero_()
+        reference.bias.zero_()
     optimizer = torch.optim.SGD(reference.parameters(), lr=0.7)
     for _ in range(10):
         optimizer.zero_grad()
         loss = torch.nn.functional.binary_cross_entropy_with_logits(reference(torch.from_numpy(X))[:, 0], torch.from_numpy(y))
         loss.backward()
         optimizer.step()
-    model.fit(X, y, lr=0.7, epochs=10)
-    np.testing.assert_allclose(model.linear.weight.data, reference.weight.detach().numpy(), rtol=1e-10)
-    np.testing.assert_allclose(model.linear.bias.data, reference.bias.detach().numpy(), rtol=1e-10)
+    model = gradient_descent(0.7, 10).fit(X, y)
+    scale = np.abs(model.coef_).max()
+    np.testing.assert_allclose(model.coef_, reference.weight.detach().numpy(), rtol=1e-5, atol=1e-5 * scale)
+    np.testing.assert_allclose(model.intercept_, reference.bias.detach().numpy(), rtol=1e-5, atol=1e-5 * scale)

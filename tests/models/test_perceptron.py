@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dltoys.data import make_blobs, parity_truth_table
-from dltoys.models import Perceptron, novikoff_bound
+from dltoys.models import ConvergenceWarning, Perceptron, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
 
 
 def separable_blobs(seed: int):
@@ -28,25 +28,28 @@ def max_margin_separator(X, y):
     return result.x[:-1], result.x[-1]
 
 
+def rosenblatt(**params) -> Perceptron:
+    """The rule as Rosenblatt ran it: stop at an epoch without a mistake (or max_iter), not at a loss plateau."""
+    return Perceptron(tol=None, **params)
+
+
 def test_online_rule_by_hand():
     # Epoch 1: (1, 0) has z = 0 -> predicts 0, label 1: w = (1, 0), b = 1. Then (0, 1) has
     # z = 1 -> predicts 1, label 0: w = (1, -1), b = 0. Epoch 2: z = 1 and z = -1, no mistake.
-    model = Perceptron(2, dtype=np.float64)
-    fit = model.fit([[1.0, 0.0], [0.0, 1.0]], [1, 0], shuffle=False)
-    np.testing.assert_array_equal(model.weight, [1.0, -1.0])
-    assert model.bias == 0.0
-    assert fit.converged and fit.epochs == 2 and fit.updates == 2
-    assert fit.mistakes_per_epoch == [2, 0]
-    assert fit.accuracy_per_epoch == [1.0, 1.0]
+    model = rosenblatt(shuffle=False).fit([[1.0, 0.0], [0.0, 1.0]], [1, 0])
+    np.testing.assert_array_equal(model.coef_, [[1.0, -1.0]])
+    np.testing.assert_array_equal(model.intercept_, [0.0])
+    assert model.converged_ and model.n_iter_ == 2
+    assert model.mistakes_per_epoch_ == [2, 0]
+    assert model.accuracy_per_epoch_ == [1.0, 1.0]
 
 
 def test_the_search_resumes_after_a_mistake_not_from_the_start():
     # (1, 1) label 1 is first a mistake (w = (1, 1), b = 1); (-1, -1) label 0 then has z = -1:
     # correct; (2, 2) label 1: z = 5, correct. One update, converged in the second epoch.
-    model = Perceptron(2, dtype=np.float64)
-    fit = model.fit([[1.0, 1.0], [-1.0, -1.0], [2.0, 2.0]], [1, 0, 1], shuffle=False)
-    assert fit.mistakes_per_epoch == [1, 0]
-    np.testing.assert_array_equal(model.weight, [1.0, 1.0])
+    model = rosenblatt(shuffle=False).fit([[1.0, 1.0], [-1.0, -1.0], [2.0, 2.0]], [1, 0, 1])
+    assert model.mistakes_per_epoch_ == [1, 0]
+    np.testing.assert_array_equal(model.coef_, [[1.0, 1.0]])
 
 
 def margin_data(seed: int):
@@ -62,15 +65,14 @@ def margin_data(seed: int):
 @pytest.mark.parametrize("seed", [0, 1, 3])
 def test_converges_on_separable_data_within_novikoffs_bound(seed):
     X, y = margin_data(seed)
-    model = Perceptron(2)
-    fit = model.fit(X, y, max_epochs=1000, rng=seed)
-    assert fit.converged and fit.mistakes_per_epoch[-1] == 0
+    model = rosenblatt(max_iter=1000, random_state=seed).fit(X, y)
+    assert model.converged_ and model.mistakes_per_epoch_[-1] == 0
     np.testing.assert_array_equal(model.predict(X), y)
     weight, bias = max_margin_separator(X, y)
     bound = novikoff_bound(X, y, weight, bias)
     # The max-margin bound is the tightest: the line that labelled the data gives a looser one.
     assert bound <= novikoff_bound(X, y, [1.0, -2.0], 0.1) + 1e-6
-    assert 5 <= fit.updates <= bound
+    assert 5 <= sum(model.mistakes_per_epoch_) <= bound
 
 
 def test_novikoff_bound_by_hand():
@@ -87,83 +89,85 @@ def test_novikoff_bound_by_hand():
 @pytest.mark.parametrize("shuffle", [True, False])
 def test_never_converges_on_xor_and_no_epoch_passes_75_percent(shuffle):
     X, y = parity_truth_table(2)
-    model = Perceptron(2)
-    fit = model.fit(X, y, max_epochs=200, shuffle=shuffle, rng=0)
-    assert not fit.converged and fit.epochs == 200
-    assert min(fit.mistakes_per_epoch) >= 1 and fit.updates >= 200
-    assert max(fit.accuracy_per_epoch) == fit.best_accuracy <= 0.75
+    model = rosenblatt(max_iter=200, shuffle=shuffle, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="max_iter=200 epochs reached and the last one made"):
+        model.fit(X, y)
+    assert not model.converged_ and model.n_iter_ == 200
+    assert min(model.mistakes_per_epoch_) >= 1 and sum(model.mistakes_per_epoch_) >= 200
+    assert max(model.accuracy_per_epoch_) <= 0.75
 
 
+@pytest.mark.filterwarnings("ignore::dltoys.models.ConvergenceWarning")
 def test_pocket_keeps_the_best_epochs_weights():
     X, y = parity_truth_table(2)
-    last = Perceptron(2)
-    fit = last.fit(X, y, max_epochs=50, rng=3)
-    pocket = Perceptron(2)
-    pocket_fit = pocket.fit(X, y, max_epochs=50, rng=3, pocket=True)
-    assert pocket_fit.best_accuracy == fit.best_accuracy
-    assert np.mean(pocket.predict(X) == y) == fit.best_accuracy
-    assert fit.accuracy_per_epoch[fit.best_epoch - 1] == fit.best_accuracy
-    assert fit.accuracy_per_epoch[-1] == np.mean(last.predict(X) == y)
+    last = rosenblatt(max_iter=50, random_state=0).fit(X, y)
+    pocket = rosenblatt(max_iter=50, random_state=0, pocket=True).fit(X, y)
+    assert pocket.accuracy_per_epoch_ == last.accuracy_per_epoch_  # the same run
+    best = max(last.accuracy_per_epoch_)
+    assert pocket.score(X, y) == best > last.score(X, y) == last.accuracy_per_epoch_[-1]
+
+
+def test_scikit_learns_stopping_rule_ends_a_hopeless_run_early():
+    X, y = parity_truth_table(2)
+    model = Perceptron(tol=1e-3, n_iter_no_change=5, random_state=0).fit(X, y)  # no ConvergenceWarning
+    assert 5 <= model.n_iter_ < 50 and not model.converged_
 
 
 def test_learning_rate_does_not_change_decisions_from_zero_weights():
     X, y = separable_blobs(5)
-    a, b = Perceptron(2, lr=1.0, dtype=np.float64), Perceptron(2, lr=0.01, dtype=np.float64)
-    fit_a, fit_b = a.fit(X, y, rng=7), b.fit(X, y, rng=7)
-    assert fit_a.mistakes_per_epoch == fit_b.mistakes_per_epoch
-    np.testing.assert_allclose(b.weight, 0.01 * a.weight, rtol=1e-12)
+    a = rosenblatt(eta0=1.0, random_state=7).fit(X, y)
+    b = rosenblatt(eta0=0.25, random_state=7).fit(X, y)  # a power of two: the weights scale exactly
+    assert a.mistakes_per_epoch_ == b.mistakes_per_epoch_
+    np.testing.assert_array_equal(b.coef_, 0.25 * a.coef_)
 
 
-def test_same_seed_same_weights_and_dtype_kept():
+def test_same_seed_same_weights():
     X, y = separable_blobs(6)
-    for dtype in (np.float32, np.float64):
-        first, second = Perceptron(2, dtype=dtype), Perceptron(2, dtype=dtype)
-        first.fit(X, y, rng=11)
-        second.fit(X, y, rng=11)
-        np.testing.assert_array_equal(first.weight, second.weight)
-        assert first.weight.dtype == dtype and np.asarray(first.bias).dtype == dtype
-        assert first.decision_function(X).dtype == dtype
+    first, second = rosenblatt(random_state=11).fit(X, y), rosenblatt(random_state=11).fit(X, y)
+    np.testing.assert_array_equal(first.coef_, second.coef_)
+    assert first.coef_.dtype == np.float32 and first.decision_function(X).dtype == np.float32
+
+
+def test_three_classes_one_versus_rest():
+    X, y = make_blobs(150, centers=[[-4.0, 0.0], [4.0, 0.0], [0.0, 6.0]], noise=0.5, rng=2)
+    model = rosenblatt(random_state=0).fit(X, y + 10)
+    assert model.coef_.shape == (3, 2) and list(model.classes_) == [10, 11, 12]
+    assert model.decision_function(X).shape == (150, 3)
+    assert model.converged_ and model.score(X, y + 10) == 1.0
 
 
 @pytest.mark.parametrize(
-    "call, error, message",
+    "params, X, y, error, message",
     [
-        (lambda m: m.fit([[0.0, 1.0]], [2]), ValueError, r"y: expected labels 0 and 1, received \[2\]"),
-        (lambda m: m.fit([[0.0, 1.0]], [1, 0]), ValueError, r"y: expected shape \(1,\) to match X's rows, received \(2,\)"),
-        (lambda m: novikoff_bound([[0.0, 1.0], [1.0, 0.0]], [5, 3], [1.0, 1.0], 0.0), ValueError,
-         r"y: expected labels 0 and 1, received \[3, 5\]"),
-        (lambda m: m.fit([[0.0, 1.0, 2.0]], [1]), ValueError, r"expected X of shape \(N >= 1, 2\), received \(1, 3\)"),
-        (lambda m: m.fit(np.zeros((0, 2)), []), ValueError, r"expected X of shape \(N >= 1, 2\), received \(0, 2\)"),
-        (lambda m: m.fit([[np.nan, 1.0]], [1]), ValueError, r"X: expected finite values, received NaN or inf"),
-        (lambda m: m.fit([["a", "b"]], [1]), TypeError, r"X: expected real numbers, received dtype <U1"),
-        (lambda m: m.fit([[0.0, 1.0]], [1], max_epochs=0), ValueError, r"max_epochs: expected an integer >= 1, received 0"),
-        (lambda m: m.fit([[0.0, 1.0]], [1], pocket="yes"), TypeError, r"pocket: expected True or False, received 'yes'"),
-        (lambda m: m.predict([1.0, 2.0]), ValueError, r"expected X of shape \(N >= 1, 2\), received \(2,\)"),
+        ({}, [[0.0, 1.0]], [1, 0], ValueError, r"y: found 2 labels for 1 samples"),
+        ({}, np.zeros((0, 2)), [], ValueError, r"found array with 0 sample\(s\)"),
+        ({}, [[np.nan, 1.0]], [1], ValueError, r"X: expected finite values, received NaN or infinity"),
+        ({}, [["a", "b"]], [1], ValueError, r"X: expected real numbers, received dtype <U1"),
+        ({"max_iter": 0}, [[0.0, 1.0]], [1], ValueError, r"max_iter: expected an integer >= 1, received 0"),
+        ({"pocket": "yes"}, [[0.0, 1.0]], [1], TypeError, r"pocket: expected True or False, received 'yes'"),
+        ({"eta0": 0.0}, [[0.0, 1.0]], [1], ValueError, r"eta0: expected a number in \(0, inf\), received 0"),
     ],
 )
-def test_bad_inputs_name_the_argument(call, error, message):
+def test_bad_inputs_name_the_argument(params, X, y, error, message):
     with pytest.raises(error, match=message):
-        call(Perceptron(2))
+        Perceptron(**params).fit(X, y)
 
 
-def test_bad_constructor_arguments():
-    with pytest.raises(ValueError, match=r"n_features: expected an integer >= 1, received 0"):
-        Perceptron(0)
-    with pytest.raises(ValueError, match=r"lr: expected a number in \(0, inf\), received 0"):
-        Perceptron(2, lr=0.0)
+def test_predict_checks_the_features():
+    model = rosenblatt().fit([[0.0, 1.0], [1.0, 0.0]], [0, 1])
+    with pytest.raises(ValueError, match=r"X has 3 features, but it is expecting 2 features"):
+        model.predict([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match=r"expected a 2D array X .* received 1D"):
+        model.predict([1.0, 2.0])
 
 
-def test_block_scanning_is_exactly_the_online_rule():
-    """Many mistakes over several blocks: the same weights as visiting one sample at a time."""
-    X, y = make_blobs(1000, centers=[[-0.5, 0.0], [0.5, 0.0]], noise=1.0, rng=3)  # overlapping: ~400 mistakes/epoch
-    model = Perceptron(2)
-    fit = model.fit(X, y, max_epochs=3, rng=5)
-
+def textbook_epochs(X, y, seed: int, epochs: int):
+    """The textbook loop, written out here as the reference: (weight, bias, mistakes per epoch)."""
     weight, bias, mistakes = np.zeros(2, dtype=np.float32), np.float32(0), []
-    orders = np.random.default_rng(5)
-    for _ in range(3):
+    orders = np.random.default_rng(seed)
+    for _ in range(epochs):
         count = 0
-        for i in orders.permutation(len(X)):  # the textbook loop, as the reference
+        for i in orders.permutation(len(X)):
             predicted = np.float32(X[i] @ weight + bias > 0)
             if predicted != y[i]:
                 step = np.float32(y[i]) - predicted
@@ -171,6 +175,31 @@ def test_block_scanning_is_exactly_the_online_rule():
                 bias += step
                 count += 1
         mistakes.append(count)
-    assert fit.mistakes_per_epoch == mistakes and sum(mistakes) > 3 * Perceptron._BLOCK
-    np.testing.assert_array_equal(model.weight, weight)
-    assert model.bias == bias
+    return weight, bias, mistakes
+
+
+@pytest.mark.parametrize("rule", [rosenblatt_epoch, rosenblatt_epoch_blocked])
+def test_the_rule_functions_are_the_textbook_loop(rule):
+    """Overlapping blobs, ~400 mistakes an epoch over several blocks of 256: the same weights exactly."""
+    X, y = make_blobs(1000, centers=[[-0.5, 0.0], [0.5, 0.0]], noise=1.0, rng=3)
+    X = X.astype(np.float32)
+    weight, bias, mistakes = np.zeros(2, dtype=np.float32), np.float32(0), []
+    orders = np.random.default_rng(5)
+    for _ in range(3):
+        weight, bias, count = rule(weight, bias, X, y.astype(np.float32), orders.permutation(len(X)))
+        mistakes.append(count)
+    expected = textbook_epochs(X, y, 5, 3)
+    assert mistakes == expected[2] and sum(mistakes) > 3 * 256
+    np.testing.assert_array_equal(weight, expected[0])
+    assert bias == expected[1]
+
+
+@pytest.mark.filterwarnings("ignore::dltoys.models.ConvergenceWarning")
+def test_the_estimator_trained_through_the_loop_is_the_textbook_rule():
+    """SGD with batches of one on the PerceptronCriterion: Rosenblatt's rule exactly, in float32."""
+    X, y = make_blobs(300, centers=[[-0.5, 0.0], [0.5, 0.0]], noise=1.0, rng=3)
+    model = rosenblatt(max_iter=3, random_state=5).fit(X, y)
+    weight, bias, mistakes = textbook_epochs(X.astype(np.float32), y, 5, 3)
+    assert model.mistakes_per_epoch_ == mistakes and sum(mistakes) > 100
+    np.testing.assert_array_equal(model.coef_[0], weight)
+    assert model.intercept_[0] == bias

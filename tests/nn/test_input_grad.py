@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from dltoys import nn
+from layer_cases import CASES, build, case_id, leaves, make_inputs, map_tree
 
 
 def grads(module: nn.Module) -> dict:
@@ -36,12 +37,22 @@ def assert_same_grads(first: dict, second: dict) -> None:
         np.testing.assert_array_equal(first[name], second[name], err_msg=name)
 
 
-def test_linear_skips_the_input_gradient_only(rng):
-    layer = nn.Linear(5, 3, rng=0)
-    x = rng.standard_normal((4, 5)).astype(np.float32)
-    (dx, full), (skipped, partial) = backward_both_ways(layer, x, rng.standard_normal((4, 3)).astype(np.float32))
-    assert dx.shape == x.shape and skipped is None
-    assert_same_grads(full, partial)
+@pytest.mark.parametrize("case", [c for c in CASES if c.skips_input_grad], ids=case_id)
+def test_layers_skip_the_input_gradient_only(case):
+    """The first input's gradient becomes None; the other inputs' and every parameter's stay exact."""
+    module = build(case, np.float32)
+    inputs = make_inputs(case, np.float32)
+    rng = np.random.default_rng(3)
+    grad_out = map_tree(lambda o: rng.standard_normal(o.shape).astype(np.float32), module(*inputs))
+    full, skipping = module, copy.deepcopy(module)
+    skipping.needs_input_grad = False
+    (dx, full_grads), (skipped, partial) = [(m.backward(grad_out), grads(m)) for m in (full, skipping)]
+    if len(inputs) > 1:  # (x, h0, ...): the state's gradients are still there, and exact
+        (dx, *rest), (skipped, *rest_skipping) = dx, skipped
+        for a, b in zip(leaves(rest), leaves(rest_skipping), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert dx.shape == inputs[0].shape and skipped is None
+    assert_same_grads(full_grads, partial)
 
 
 def test_sequential_hands_the_flag_to_its_first_layer_with_parameters(rng):
@@ -77,22 +88,11 @@ def test_a_frozen_first_layer_in_front_is_allowed(rng):
     assert np.any(model[2].weight.grad != 0)
 
 
-@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
-@pytest.mark.parametrize("options", [{}, {"num_layers": 2}, {"bidirectional": True}, {"num_layers": 2, "bidirectional": True}])
-def test_recurrent_layers_skip_only_the_first_layers_input_gradient(rng, cls, options):
-    layer = cls(3, 4, rng=0, **options)
-    x = rng.standard_normal((2, 5, 3)).astype(np.float32)
-    output, _ = layer(x)
-    (dx, full), (skipped, partial) = backward_both_ways(layer, x, rng.standard_normal(output.shape).astype(np.float32))
-    assert dx.shape == x.shape and skipped is None
-    assert_same_grads(full, partial)
-
-
 def test_recurrent_layer_with_initial_state_still_returns_its_gradient(rng):
     layer = nn.LSTM(3, 4, rng=0)
-    x = rng.standard_normal((2, 5, 3))
+    x = rng.standard_normal((5, 2, 3))  # (seq_len, batch, input_size)
     h0, c0 = rng.standard_normal((2, 1, 2, 4))
-    grad = rng.standard_normal((2, 5, 4))
+    grad = rng.standard_normal((5, 2, 4))
     layer(x, (h0, c0))
     dx, (dh0, dc0) = layer.backward(grad)
     layer.needs_input_grad = False

@@ -1,4 +1,5 @@
-"""No float64 inside a float32 path: forward, backward and optimizer steps are traced.
+"""No float64 inside a float32 path: forward, backward and optimizer steps are traced,
+for every case of the layer-case table (``layer_cases.py``), the models, losses and optimizers.
 
 Checking result dtypes cannot see an upcast: ``p.grad += g64`` casts back to float32
 silently. ``float64_operations`` records every ufunc that touched a float64 array.
@@ -12,6 +13,7 @@ import pytest
 from dltoys import nn, optim
 from dltoys.models import MLP, SequenceModel
 from dltoys.testing import float64_operations
+from layer_cases import CASES, build, case_id, make_inputs
 
 RNG = np.random.default_rng(0)
 
@@ -20,24 +22,20 @@ def f32(*shape):
     return RNG.standard_normal(shape).astype(np.float32)
 
 
-LAYERS = {
-    "linear": (lambda: nn.Linear(4, 3, rng=0), (f32(6, 4),)),
-    "activations": (lambda: nn.Sequential(nn.Linear(4, 6, rng=0), nn.Sigmoid(), nn.Tanh(), nn.ReLU(), nn.LeakyReLU(0.1),
-                                          nn.Softmax(-1), nn.Dropout(0.3, rng=0)), (f32(6, 4),)),
-    "batchnorm-train": (lambda: nn.BatchNorm1d(4), (f32(6, 4),)),
-    "batchnorm-eval": (lambda: nn.BatchNorm1d(4).eval(), (f32(6, 4, 3),)),
-    "embedding": (lambda: nn.Embedding(7, 4, padding_idx=0, rng=0), (RNG.integers(0, 7, (3, 5)),)),
-    "rnn": (lambda: nn.RNN(3, 5, num_layers=2, bidirectional=True, rng=0), (f32(2, 4, 3),)),
-    "lstm": (lambda: nn.LSTM(3, 5, num_layers=2, bidirectional=True, rng=0), (f32(2, 4, 3),)),
-    "gru": (lambda: nn.GRU(3, 5, num_layers=2, bidirectional=True, rng=0), (f32(2, 4, 3),)),
+MODELS = {
     "mlp": (lambda: MLP((4, 8, 8, 2), activation="relu", batch_norm=True, dropout=0.1, rng=0), (f32(6, 4),)),
     "sequence-model": (lambda: SequenceModel("lstm", 3, 5, 2, readout="all", rng=0), (f32(2, 4, 3),)),
 }
 
 
-@pytest.mark.parametrize("name", LAYERS)
-def test_layers_never_touch_float64(name):
-    make, inputs = LAYERS[name]
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_layers_never_touch_float64(case):
+    assert not float64_operations(build(case, np.float32), *make_inputs(case, np.float32))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_models_never_touch_float64(name):
+    make, inputs = MODELS[name]
     assert not float64_operations(make(), *inputs)
 
 

@@ -1,6 +1,7 @@
 """PyTorch parity for RNN (tanh, ReLU), LSTM and GRU over random shapes and layer counts.
 
-Our state dict is copied into ``torch.nn.RNN/LSTM/GRU(batch_first=True)``; both
+Our state dict is copied into ``torch.nn.RNN/LSTM/GRU``, both ``batch_first=True``
+(the default layout, time-major, is in the layer-case table's parity test); both
 run the same input and initial state, and backpropagate the same random
 gradients of the output and of the final state(s). Compared: output, h_n, c_n,
 dL/dx, dL/dh0, dL/dc0 and every parameter gradient, float64 within 1e-10 and
@@ -30,7 +31,7 @@ CELLS = {
 
 def build_pair(cell: str, input_size: int, hidden_size: int, dtype, **kwargs):
     ours_cls, torch_cls, extra = CELLS[cell]
-    ours = ours_cls(input_size, hidden_size, **extra, dtype=dtype, rng=0, **kwargs)
+    ours = ours_cls(input_size, hidden_size, **extra, batch_first=True, dtype=dtype, rng=0, **kwargs)
     theirs = torch_cls(input_size, hidden_size, **extra, batch_first=True, dtype=TORCH_DTYPE[np.dtype(dtype)], **kwargs)
     theirs.load_state_dict({key: torch.from_numpy(value.copy()) for key, value in ours.state_dict().items()})
     return ours, theirs

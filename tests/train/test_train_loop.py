@@ -331,7 +331,7 @@ def test_progress_auto_detects_a_terminal(monkeypatch):
 
 def test_fit_tunes_the_allocator_unless_switched_off(monkeypatch):
     calls = []
-    monkeypatch.setattr(loop_module, "tune_allocator", lambda enable=True: calls.append(enable))
+    monkeypatch.setattr(loop_module.runtime, "tune_allocator", lambda enable=True: calls.append(enable))
     train_xor(epochs=1)
     train_xor(epochs=1, tune_allocator=False)
     assert calls == [True, False]

@@ -1,38 +1,57 @@
-"""Logistic regression: one linear unit, a sigmoid, and gradient descent on the cross-entropy."""
+"""Logistic regression: one linear unit, a sigmoid (a softmax for K classes), and gradient
+descent on the cross-entropy, as a scikit-learn-style estimator."""
 
 from __future__ import annotations
 
-from typing import Any, Iterable
-
 import numpy as np
 
-from .. import nn, optim, train
-from ..nn.functional import sigmoid
-from ..utils import RngLike, check_binary_labels, check_features, check_float, check_int, resolve_dtype
+from .. import nn, optim
+from ..utils import check_bool, check_choice, check_float, check_int
+from .mlp import MLP, _NetworkClassifier
 
 
-class LogisticRegression(nn.Module):
-    """Binary logistic regression, ``p(y = 1 | x) = sigmoid(w . x + b)``.
+class LogisticRegression(_NetworkClassifier):
+    """Logistic regression, ``p(y = 1 | x) = sigmoid(w . x + b)`` (softmax regression for K > 2 classes).
 
-    A :class:`dltoys.nn.Module` holding one ``Linear(n_features, 1)``: ``forward``
-    returns the logit ``z`` (shape ``(N, 1)``), so that it trains with
-    ``BCEWithLogitsLoss`` like any other network; :meth:`fit` does exactly that,
-    through :func:`dltoys.train.fit` and :class:`dltoys.optim.SGD`.
+    ``fit`` builds ``module_`` = ``MLP((n_features, n_outputs))``, one ``Linear`` layer
+    that starts at zero, and trains it through :func:`dltoys.train.fit` on the mean
+    cross-entropy plus the L2 penalty: full-batch gradient descent by default.
 
     Parameters
     ----------
-    n_features : int
-    dtype : float32 (default) or float64
+    penalty : {'l2', None}, default 'l2'
+    C : float, default 1.0
+        Inverse strength of the penalty, as scikit-learn: the objective is
+        ``C sum_i L_i + ||w||^2 / 2``, i.e. ``mean_i L_i + ||w||^2 / (2 C n_samples)``,
+        whose gradient adds ``w / (C n_samples)`` (the optimizer's ``weight_decay``;
+        the intercept is penalised too, unlike scikit-learn).
+    fit_intercept : bool, default True
+        False keeps the bias at 0.
+    solver : {'sgd', 'adam'}, default 'sgd'
+    learning_rate_init : float, default 0.1
+    batch_size : int, 'auto' or None, default None
+        None: full batch (one exact gradient step per epoch); an int: minibatch SGD.
+    max_iter : int, default 100
+        Epochs at most.
+    tol : float or None, default 1e-4
+        Stop when the loss has not fallen by ``tol`` for ``n_iter_no_change`` epochs;
+        None: run ``max_iter`` epochs (scikit-learn's ``SGDClassifier`` reads it so).
+    n_iter_no_change : int, default 10
+    momentum : float, default 0.0
+        SGD's momentum (``nesterovs_momentum`` makes it Nesterov's).
+    nesterovs_momentum : bool, default False
+    shuffle : bool, default True
+    random_state : None, int or Generator
+        The minibatch order (the weights start at zero).
+    verbose : bool, default False
+    warm_start : bool, default False
+    beta_1, beta_2, epsilon : Adam's
 
     Attributes
     ----------
-    linear : Linear
-        ``linear.weight`` of shape (1, n_features), ``linear.bias`` of shape (1,);
-        both start at zero (the loss is convex, so the start does not decide where
-        gradient descent ends, and zeros need no seed). State-dict keys
-        ``linear.weight`` and ``linear.bias``.
-    history : History or None
-        Of the last :meth:`fit`, including one that stopped with an error.
+    classes_, n_features_in_, module_, loss_curve_, n_iter_ : as :class:`MLPClassifier`
+    coef_ : ndarray of shape (1, n_features) for two classes, (n_classes, n_features) otherwise
+    intercept_ : ndarray of shape (1,) or (n_classes,)
 
     Notes
     -----
@@ -59,13 +78,14 @@ class LogisticRegression(nn.Module):
     A gradient-descent step is ``w <- w - lr dL/dw``. ``BCEWithLogitsLoss``
     computes ``L`` from ``z`` directly (``L = (1 - y) z + softplus(-z)``), which
     never takes the log of a rounded-to-zero probability, and its backward is
-    ``a - y``; ``Linear.backward`` gives ``X^T (a - y) / N``.
+    ``a - y``; ``Linear.backward`` gives ``X^T (a - y) / N``. With K classes the
+    softmax and ``CrossEntropyLoss`` give the same ``dL/dz = a - onehot(y)``.
 
-    The loss is convex in ``(w, b)``. On linearly separable data it has no
-    minimum: it keeps falling as ``|w|`` grows along a separating direction,
-    and the predicted probabilities sharpen towards 0 and 1. On XOR's four points
-    the minimum is ``w = 0``, ``b = 0`` (every point gets ``a = 1/2``): no line
-    helps.
+    The loss is convex in ``(w, b)``. On linearly separable data, without the
+    penalty (``penalty=None``), it has no minimum: it keeps falling as ``|w|``
+    grows along a separating direction, and the predicted probabilities sharpen
+    towards 0 and 1. On XOR's four points the minimum is ``w = 0``, ``b = 0``
+    (every point gets ``a = 1/2``): no line helps.
 
     References
     ----------
@@ -73,113 +93,76 @@ class LogisticRegression(nn.Module):
     *Pattern Recognition and Machine Learning* (2006), section 4.3.2.
     """
 
-    def __init__(self, n_features: int, dtype=None):
-        super().__init__()
-        self.n_features = check_int("n_features", n_features, minimum=1)
-        self.dtype = resolve_dtype(dtype)
-        self.linear = nn.Linear(self.n_features, 1, dtype=self.dtype, rng=0)
-        self.linear.weight.data[...] = 0
-        self.linear.bias.data[...] = 0
-        self.history: train.History | None = None
+    early_stopping = False  # scikit-learn's LogisticRegression has no validation split
 
-    def extra_repr(self) -> str:
-        return f"n_features={self.n_features}"
+    def __init__(self, penalty="l2", *, C=1.0, fit_intercept=True, solver="sgd", learning_rate_init=0.1,
+                 batch_size=None, max_iter=100, tol=1e-4, n_iter_no_change=10, momentum=0.0,
+                 nesterovs_momentum=False, shuffle=True, random_state=None, verbose=False, warm_start=False,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.penalty = penalty
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Logits ``z = x w^T + b`` of shape (N, 1) for ``x`` of shape (N, n_features)."""
-        return self.linear(x)  # (N, 1)
+    def _validate_params(self) -> None:
+        self._sizes = ()
+        check_choice("penalty", self.penalty, ("l2", None))
+        check_float("C", self.C, low=0.0, low_inclusive=False)
+        check_bool("fit_intercept", self.fit_intercept)
+        check_choice("solver", self.solver, ("sgd", "adam"))
+        if not (isinstance(self.batch_size, str) and self.batch_size == "auto") and self.batch_size is not None:
+            check_int("batch_size", self.batch_size, minimum=1)
+        check_float("learning_rate_init", self.learning_rate_init, low=0.0, low_inclusive=False)
+        check_int("max_iter", self.max_iter, minimum=1)
+        if self.tol is not None:
+            check_float("tol", self.tol, low=0.0)
+        check_int("n_iter_no_change", self.n_iter_no_change, minimum=1)
+        check_float("momentum", self.momentum, low=0.0, high=1.0)
+        check_bool("nesterovs_momentum", self.nesterovs_momentum)
+        check_bool("shuffle", self.shuffle)
+        check_bool("verbose", self.verbose)
+        check_bool("warm_start", self.warm_start)
+        check_float("beta_1", self.beta_1, low=0.0, high=1.0, high_inclusive=False)
+        check_float("beta_2", self.beta_2, low=0.0, high=1.0, high_inclusive=False)
+        check_float("epsilon", self.epsilon, low=0.0, low_inclusive=False)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        """``dL/dx`` of shape (N, n_features); adds ``dL/dw``, ``dL/db`` into the grads."""
-        return self.linear.backward(grad_out)
+    def _build(self, n_features: int, n_outputs: int, rng: np.random.Generator) -> nn.Module:
+        # the loss is convex: the start does not decide where gradient descent ends, and zeros need no seed
+        module = MLP((n_features, n_outputs), rng=0)
+        module[0].weight.data[...] = 0
+        module[0].bias.data[...] = 0
+        module[0].bias.requires_grad = self.fit_intercept
+        return module
 
-    # ------------------------------------------------------------ predicting
-    def _features(self, X: Any) -> np.ndarray:
-        return check_features(f"LogisticRegression(n_features={self.n_features})", X, self.n_features)
+    def _optimizer(self, module: nn.Module, batch_size: int, n_samples: int) -> optim.Optimizer:
+        decay = 0.0 if self.penalty is None else 1.0 / (self.C * n_samples)
+        if self.solver == "adam":
+            return optim.Adam(module.parameters(), lr=self.learning_rate_init, betas=(self.beta_1, self.beta_2),
+                              eps=self.epsilon, weight_decay=decay)
+        return optim.SGD(module.parameters(), lr=self.learning_rate_init, momentum=self.momentum,
+                         nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=decay)
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        """The logits ``w . x + b``, shape (N,)."""
-        return train.predict(self, self._features(X), batch_size=None)[:, 0]
+    @property
+    def coef_(self) -> np.ndarray:
+        """The weights, shape (1, n_features) for two classes, (n_classes, n_features) otherwise."""
+        self._check_is_fitted()
+        return self.module_[0].weight.data
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """``p(y = 1 | x) = sigmoid(w . x + b)``, shape (N,)."""
-        return sigmoid(self.decision_function(X))
-
-    def predict(self, X: Any) -> np.ndarray:
-        """0/1 labels (``p > 1/2``, i.e. a positive logit), shape (N,), int64."""
-        return (self.decision_function(X) > 0).astype(np.int64)
-
-    def score(self, X: Any, y: Any) -> float:
-        """Accuracy of :meth:`predict` against 0/1 labels ``y`` of shape (N,)."""
-        logits = self.decision_function(X)  # (N,), X checked there
-        return float(np.mean((logits > 0) == check_binary_labels(y, len(logits))))
-
-    # -------------------------------------------------------------- training
-    def fit(
-        self,
-        X: Any,
-        y: Any,
-        *,
-        lr: float = 0.1,
-        epochs: int = 100,
-        batch_size: int | None = None,
-        momentum: float = 0.0,
-        validation_data: tuple | None = None,
-        callbacks: Iterable[train.Callback] = (),
-        rng: RngLike = None,
-        progress: bool | None = False,
-    ) -> train.History:
-        """Gradient descent on the mean binary cross-entropy, from the current weights.
-
-        Parameters
-        ----------
-        X : array of shape (N, n_features)
-        y : array of shape (N,) with labels 0 and 1
-        lr : float, default 0.1
-            SGD's step.
-        epochs : int, default 100
-            Passes over the data (one step each for full batch).
-        batch_size : int or None, default None
-            None: full-batch gradient descent (one exact gradient per epoch);
-            an int: minibatch SGD, shuffled every epoch from ``rng``.
-        momentum : float, default 0
-        validation_data : (X_val, y_val), optional
-            Logged per epoch as ``val_loss`` and ``val_accuracy``.
-        callbacks : Callbacks of :mod:`dltoys.train`, e.g. ``StopAtTarget``
-        rng : int, Generator or None
-            The minibatch order (unused for full batch).
-        progress : bool or None, default False
-
-        Returns
-        -------
-        History
-            ``loss`` (the mean BCE) and ``accuracy`` per epoch, on the training
-            batches before each step.
-
-        Also stored as ``self.history``, which keeps the epochs run before an error.
-
-        Raises
-        ------
-        dltoys.train.NonFiniteLossError
-            If the loss overflows (a learning rate far too large); the weights are
-            those before the step that failed, ``self.history`` the epochs before it.
-        """
-        X = self._features(X)
-        target = check_binary_labels(y, len(X)).astype(self.dtype)[:, None]  # (N, 1)
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError("validation_data: expected a pair (X_val, y_val)")
-            X_val = self._features(validation_data[0])
-            validation_data = (X_val, check_binary_labels(validation_data[1], len(X_val)).astype(self.dtype)[:, None])
-        lr = check_float("lr", lr, low=0.0, low_inclusive=False)
-        try:
-            self.history = train.fit(
-                self, nn.BCEWithLogitsLoss(), optim.SGD(self.parameters(), lr=lr, momentum=momentum), X, target,
-                validation_data=validation_data, metrics={"accuracy": train.binary_accuracy_logits},
-                callbacks=callbacks, rng=rng, epochs=epochs, batch_size=batch_size,
-                shuffle=batch_size is not None, progress=progress,
-            )
-        except train.NonFiniteError as exc:
-            self.history = exc.history  # the epochs before the error
-            raise
-        return self.history
+    @property
+    def intercept_(self) -> np.ndarray:
+        self._check_is_fitted()
+        return self.module_[0].bias.data

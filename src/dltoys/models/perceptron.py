@@ -1,61 +1,175 @@
-"""Rosenblatt's perceptron: one neuron with a step activation and a mistake-driven rule."""
+"""Rosenblatt's perceptron: one neuron with a step activation and a mistake-driven rule.
+
+:func:`rosenblatt_epoch` is the textbook's rule, one sample at a time;
+:func:`rosenblatt_epoch_blocked` is the same rule, scanning blocks of samples for
+the next mistake (tested equal to it); :class:`Perceptron` is the scikit-learn-style
+estimator, which trains its ``module_`` through the one loop, :func:`dltoys.train.fit`,
+with batches of one sample and the :class:`PerceptronCriterion`, whose gradient makes
+SGD's step exactly Rosenblatt's update.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
+from typing import Any
 
 import numpy as np
 
-from ..utils import RngLike, as_array, as_rng, check_binary_labels, check_bool, check_features, check_float, check_int, resolve_dtype
+from .. import nn, optim, train
+from ..nn.module import check_grad_out
+from ..utils import as_array, check_binary_labels, check_bool, check_float, check_int
+from .base import (
+    ClassifierMixin, ConvergenceWarning, Estimator, _sklearn_compatible, check_classification_targets,
+    check_random_state, check_X, column_or_1d,
+)
 
 
-@dataclass
-class PerceptronFit:
-    """What a perceptron run did.
-
-    ``accuracy_per_epoch[e]`` is the training accuracy of the weights at the end of
-    epoch ``e + 1``; the best of them is ``best_accuracy``, first reached at epoch
-    ``best_epoch`` (counted from 1).
-    """
-
-    converged: bool  # an epoch made no mistake
-    epochs: int  # epochs run
-    updates: int  # weight updates (= mistakes) over the whole run
-    mistakes_per_epoch: list[int]
-    accuracy_per_epoch: list[float]
-    best_accuracy: float
-    best_epoch: int
-
-
-class Perceptron:
-    """The perceptron (Rosenblatt, 1958): ``y_hat = step(w . x + b)``.
+# ------------------------------------------------------------- the rule itself
+def rosenblatt_epoch(weight: np.ndarray, bias: float, X: np.ndarray, y: np.ndarray, order, lr: float = 1.0):
+    """One epoch of Rosenblatt's rule, visiting ``X[order]`` one sample at a time.
 
     Parameters
     ----------
-    n_features : int
-    lr : float, default 1.0
-        Step of each update. With zero initial weights the decisions do not depend
-        on it (every weight is a sum of ``lr * x`` terms), which is why the rule is
-        often written without one.
-    dtype : float32 (default) or float64
+    weight : ndarray of shape (n_features,), updated in place
+    bias : float
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,), labels 0 and 1
+    order : sequence of int, the visiting order
+    lr : float, the step
 
-    Attributes
-    ----------
-    weight : ndarray of shape (n_features,)
-    bias : scalar of the model's dtype
-        Both start at zero.
+    Returns
+    -------
+    (weight, bias, mistakes)
+        The updated weights and the number of updates (= mistakes) in the epoch.
 
     Notes
     -----
-    Labels are 0/1. The step activation is ``step(z) = 1 if z > 0 else 0``.
-    Rosenblatt's rule visits the samples one at a time and, on a mistake,
-    moves the boundary towards the misclassified point::
+    The textbook's two lines, after predicting ``y_hat = step(w . x + b)``
+    (``step(z) = 1 if z > 0 else 0``)::
+
+        w <- w + lr (y - y_hat) x          b <- b + lr (y - y_hat)
+    """
+    mistakes = 0
+    for i in order:
+        error = y[i] - float(X[i] @ weight + bias > 0)  # +1 or -1 on a mistake, 0 otherwise
+        weight += lr * error * X[i]
+        bias += lr * error
+        mistakes += error != 0
+    return weight, bias, mistakes
+
+
+def rosenblatt_epoch_blocked(weight: np.ndarray, bias: float, X: np.ndarray, y: np.ndarray, order, lr: float = 1.0,
+                             block: int = 256):
+    """:func:`rosenblatt_epoch`, with vectorised scans for the next mistake: the same weights.
+
+    Correctly classified samples leave the weights unchanged, so the loop can run over
+    *mistakes* instead of samples: score the next ``block`` samples of the order at the
+    current weights, update at the first mistake, resume right after it. An epoch then
+    costs ``O(n_samples + mistakes * block)`` multiply-adds instead of a Python step per
+    sample. Arguments and result are :func:`rosenblatt_epoch`'s.
+    """
+    order = np.asarray(order)
+    mistakes, start = 0, 0
+    while start < len(order):
+        rest = order[start:start + block]
+        predicted = (X[rest] @ weight + bias > 0).astype(y.dtype)  # (R,)
+        wrong = np.flatnonzero(predicted != y[rest])
+        if wrong.size == 0:
+            start += len(rest)
+            continue
+        i = rest[wrong[0]]
+        error = y[i] - predicted[wrong[0]]
+        weight += lr * error * X[i]
+        bias += lr * error
+        mistakes += 1
+        start += int(wrong[0]) + 1
+    return weight, bias, mistakes
+
+
+class PerceptronCriterion(nn.Loss):
+    """The perceptron criterion: its gradient is Rosenblatt's error ``y_hat - y``.
+
+    ``forward(z, y)`` with logits ``z`` and 0/1 targets ``y`` of shape (N, K) returns
+    ``mean_n sum_k (y_hat - y) z`` with ``y_hat = step(z)``: ``|z|`` for every unit that
+    is wrong, 0 for a right one (Duda & Hart's criterion ``max(0, -(2y - 1) z)``, where
+    ``z = 0`` counts as class 0). ``backward`` returns ``dL/dz = (y_hat - y) / N``, so SGD
+    with step ``lr`` on one sample is ``w <- w + lr (y - y_hat) x``: Rosenblatt's rule.
+    Each of the ``K`` columns is one one-vs-rest perceptron.
+    """
+
+    def forward(self, input, target) -> np.ndarray:
+        z = self._input(input)  # (N, K)
+        error = (z > 0).astype(z.dtype) - self._same_shape_target(z, target)  # y_hat - y, in {-1, 0, 1}
+        self._cache = error
+        return np.asarray((error * z).sum() / max(len(z), 1), dtype=z.dtype)
+
+    def backward(self, grad_out=1.0) -> np.ndarray:
+        error = self._saved()
+        return error * (check_grad_out(self, grad_out, (), error.dtype) / max(len(error), 1))
+
+
+def _no_mistake(output: np.ndarray, target: np.ndarray) -> float:
+    """The share of rows with every one-vs-rest unit right (1 - the rate of updates)."""
+    return float(np.mean(np.all((output > 0) == (target > 0), axis=1)))
+
+
+def _accuracy(output: np.ndarray, target: np.ndarray) -> float:
+    """Classification accuracy: the sign for one unit, the largest logit for several."""
+    if output.shape[1] == 1:
+        return float(np.mean((output[:, 0] > 0) == (target[:, 0] > 0)))
+    return float(np.mean(output.argmax(axis=1) == target.argmax(axis=1)))
+
+
+class Perceptron(ClassifierMixin, Estimator):
+    """The perceptron (Rosenblatt, 1958): ``y_hat = step(w . x + b)``, as a scikit-learn-style estimator.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default True
+    max_iter : int, default 1000
+        Epochs at most.
+    tol : float or None, default 1e-3
+        scikit-learn's stopping rule: stop when the epoch's mean perceptron criterion has
+        not fallen by ``tol`` for ``n_iter_no_change`` epochs. None: only Rosenblatt's
+        own stop (an epoch without a mistake) or ``max_iter``.
+    shuffle : bool, default True
+        A new visiting order every epoch.
+    eta0 : float, default 1.0
+        The step ``lr`` of the rule. From zero weights it does not change the decisions
+        (every weight is a sum of ``lr * x`` terms).
+    random_state : None, int or Generator, default 0
+        The visiting orders.
+    n_iter_no_change : int, default 5
+    pocket : bool, default False
+        Gallant's pocket algorithm: keep the weights of the epoch with the best training
+        accuracy (the first such epoch) instead of the last ones.
+    warm_start : bool, default False
+    verbose : bool, default False
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) for two classes, (n_classes, n_features) otherwise
+        One-vs-rest: one perceptron per class when there are more than two.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_features_in_, n_iter_ (epochs run), module_ (the ``Linear`` layer, float32)
+    mistakes_per_epoch_ : list of int
+        Samples on which the rule updated, per epoch (the updates, for two classes).
+    accuracy_per_epoch_ : list of float
+        The training accuracy of the weights at the end of each epoch.
+    converged_ : bool
+        The last epoch made no mistake.
+
+    Notes
+    -----
+    Labels are mapped to 0/1 (``classes_[1]`` is 1). Rosenblatt's rule visits the samples
+    one at a time and, on a mistake, moves the boundary towards the misclassified point
+    (:func:`rosenblatt_epoch`)::
 
         w <- w + lr (y - y_hat) x          b <- b + lr (y - y_hat)
 
-    (``y - y_hat`` is +1 or -1 on a mistake, 0 otherwise). It is stochastic
-    gradient descent with step ``lr`` on the perceptron criterion
-    ``max(0, -(2y - 1)(w . x + b))``, whose gradient is zero on a correct point.
+    It is stochastic gradient descent, with batches of one sample and step ``lr``, on the
+    perceptron criterion (:class:`PerceptronCriterion`), which is how ``fit`` runs it.
 
     Convergence (Novikoff, 1962). Write ``z = (x, 1)`` for a point with the bias
     as one more weight, ``s = 2y - 1`` in {-1, +1}, and let a unit vector ``u``
@@ -70,11 +184,6 @@ class Perceptron:
     rule never stops, and on XOR's four points no line gets more than three
     right, so no epoch ends above 75% accuracy.
 
-    The loop is over *mistakes*, not samples: within an epoch, vectorised passes over
-    blocks of the epoch's order find the next misclassified sample, the weights are
-    updated, and the search resumes after it. That is exactly the online rule,
-    since correctly classified samples leave the weights unchanged.
-
     References
     ----------
     Rosenblatt (1958), The perceptron: a probabilistic model for information
@@ -83,91 +192,121 @@ class Perceptron:
     pocket algorithm).
     """
 
-    #: Rows scored per vectorised pass while looking for the next mistake.
-    _BLOCK = 256
+    def __init__(self, *, fit_intercept=True, max_iter=1000, tol=1e-3, shuffle=True, eta0=1.0, random_state=0,
+                 n_iter_no_change=5, pocket=False, warm_start=False, verbose=False):
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.shuffle = shuffle
+        self.eta0 = eta0
+        self.random_state = random_state
+        self.n_iter_no_change = n_iter_no_change
+        self.pocket = pocket
+        self.warm_start = warm_start
+        self.verbose = verbose
 
-    def __init__(self, n_features: int, lr: float = 1.0, dtype=None):
-        self.n_features = check_int("n_features", n_features, minimum=1)
-        self.lr = check_float("lr", lr, low=0.0, low_inclusive=False)
-        self.dtype = resolve_dtype(dtype)
-        self.weight = np.zeros(n_features, dtype=self.dtype)  # (F,)
-        self.bias = self.dtype.type(0)
+    def _validate_params(self) -> None:
+        check_bool("fit_intercept", self.fit_intercept)
+        check_int("max_iter", self.max_iter, minimum=1)
+        if self.tol is not None:
+            check_float("tol", self.tol, low=0.0)
+        check_bool("shuffle", self.shuffle)
+        check_float("eta0", self.eta0, low=0.0, low_inclusive=False)
+        check_int("n_iter_no_change", self.n_iter_no_change, minimum=1)
+        check_bool("pocket", self.pocket)
+        check_bool("warm_start", self.warm_start)
+        check_bool("verbose", self.verbose)
 
-    def _check(self, X) -> np.ndarray:
-        X = check_features(f"Perceptron(n_features={self.n_features})", X, self.n_features)
-        return X.astype(self.dtype, copy=False)
-
-    def decision_function(self, X) -> np.ndarray:
-        """``w . x + b`` for each row, shape (N,)."""
-        return self._check(X) @ self.weight + self.bias
-
-    def predict(self, X) -> np.ndarray:
-        """0/1 labels, shape (N,)."""
-        return (self.decision_function(X) > 0).astype(np.int64)
-
-    def fit(
-        self, X, y, max_epochs: int = 100, shuffle: bool = True, rng: RngLike = None, pocket: bool = False
-    ) -> PerceptronFit:
-        """Run the rule until an epoch makes no mistake, or ``max_epochs``.
+    def fit(self, X: Any, y: Any) -> "Perceptron":
+        """Run the rule until an epoch makes no mistake, the stopping rule says so, or ``max_iter``.
 
         Parameters
         ----------
-        X : array of shape (N, n_features)
-        y : array of shape (N,) with labels 0 and 1
-        max_epochs : int
-        shuffle : bool, visit the samples in a new random order each epoch
-        rng : int, Generator or None (the visiting order)
-        pocket : bool, default False
-            Gallant's pocket algorithm: at the end, keep the weights of the epoch
-            with the best training accuracy (the first such epoch) instead of the
-            last ones. On separable data the two agree once the rule converges.
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), two or more classes
 
         Returns
         -------
-        PerceptronFit
-            Convergence, updates, mistakes and training accuracy per epoch.
+        self
         """
-        X = self._check(X)
-        y = check_binary_labels(y, X.shape[0])
-        max_epochs = check_int("max_epochs", max_epochs, minimum=1)
-        pocket = check_bool("pocket", pocket)
-        rng = as_rng(rng)
-        target = y.astype(self.dtype)
-        history: list[int] = []
-        accuracies: list[float] = []
-        best = (-1.0, 0, self.weight.copy(), self.bias)  # (accuracy, epoch, weight, bias)
-        for epoch in range(1, max_epochs + 1):
-            order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
-            mistakes = 0
-            start = 0
-            while start < len(order):
-                # Score the next block of the epoch's order at the current weights: after a
-                # mistake only the rest of that block is scored again, so an epoch costs
-                # O(N + mistakes * BLOCK), not O(N * mistakes).
-                rest = order[start:start + self._BLOCK]
-                predicted = (X[rest] @ self.weight + self.bias > 0).astype(self.dtype)  # (R,)
-                wrong = np.flatnonzero(predicted != target[rest])
-                if wrong.size == 0:
-                    start += len(rest)
-                    continue
-                index = rest[wrong[0]]
-                step = self.lr * (target[index] - predicted[wrong[0]])  # +lr or -lr
-                self.weight += step * X[index]
-                self.bias += self.dtype.type(step)
-                mistakes += 1
-                start += int(wrong[0]) + 1
-            history.append(mistakes)
-            accuracies.append(float(np.mean((X @ self.weight + self.bias > 0) == (target > 0))))
-            if accuracies[-1] > best[0]:
-                best = (accuracies[-1], epoch, self.weight.copy(), self.bias)
-            if mistakes == 0:
-                break
-        if pocket:
-            self.weight, self.bias = best[2], best[3]
-        return PerceptronFit(
-            converged=history[-1] == 0, epochs=len(history), updates=int(sum(history)),
-            mistakes_per_epoch=history, accuracy_per_epoch=accuracies, best_accuracy=best[0], best_epoch=best[1],
+        self._validate_params()
+        return self._fit(X, y, incremental=self.warm_start and hasattr(self, "module_"), epochs=self.max_iter)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> "Perceptron":
+        """One epoch of the rule over ``X``, ``y``; ``classes`` (every label) is required on the first call."""
+        first = not hasattr(self, "module_")
+        if first:
+            if classes is None:
+                raise ValueError("Perceptron.partial_fit: classes must be passed on the first call")
+            self._validate_params()
+        return self._fit(X, y, incremental=not first, epochs=1, classes=classes)
+
+    def _fit(self, X, y, *, incremental: bool, epochs: int, classes=None) -> "Perceptron":
+        X = check_X(X, owner="Perceptron", n_features=self.n_features_in_ if incremental else None, dtype=np.float32)
+        y = column_or_1d(y, len(X), warn=True)
+        check_classification_targets(y)
+        if not incremental:
+            self.classes_ = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if len(self.classes_) < 2 and classes is None:
+                raise ValueError(f"Perceptron: y has only one class ({self.classes_[0]}); at least 2 are needed")
+            n_units = 1 if len(self.classes_) <= 2 else len(self.classes_)
+            self.n_features_in_ = X.shape[1]
+            self.module_ = nn.Linear(X.shape[1], n_units, rng=0)
+            self.module_.weight.data[...] = 0
+            self.module_.bias.data[...] = 0
+            self.module_.bias.requires_grad = self.fit_intercept
+            self.n_iter_, self.mistakes_per_epoch_, self.accuracy_per_epoch_ = 0, [], []
+            self._rng = check_random_state(self.random_state)
+        unknown = ~np.isin(y, self.classes_)
+        if unknown.any():
+            raise ValueError(f"y: labels {np.unique(y[unknown])[:5].tolist()} are not among the classes {self.classes_.tolist()}")
+        index = np.searchsorted(self.classes_, y)
+        n_units = self.module_.out_features
+        target = (index[:, None] == (np.arange(n_units) if n_units > 1 else 1)).astype(np.float32)  # (N, K) 0/1
+
+        callbacks: list = [train.StopAtTarget("no_mistake", 1.0, mode="max")]  # Rosenblatt's stop
+        if self.tol is not None and epochs > 1:
+            callbacks.append(train.EarlyStopping("loss", patience=self.n_iter_no_change - 1, min_delta=self.tol,
+                                                 mode="min", restore_best_weights=False))
+        if self.pocket:
+            callbacks.append(train.EarlyStopping("val_accuracy", patience=epochs, mode="max", restore_best_weights=True))
+        history = train.fit(
+            self.module_, PerceptronCriterion(), optim.SGD(self.module_.parameters(), lr=self.eta0), X, target,
+            validation_data=(X, target), metrics={"no_mistake": _no_mistake, "accuracy": _accuracy},
+            callbacks=callbacks, rng=self._rng, epochs=epochs, batch_size=1, eval_batch_size=len(X), shuffle=self.shuffle,
+            progress=self.verbose,
         )
+        self.n_iter_ += len(history)
+        self.mistakes_per_epoch_ += [int(round(len(X) * (1 - share))) for share in history["no_mistake"]]
+        self.accuracy_per_epoch_ += history["val_accuracy"]
+        self.converged_ = self.mistakes_per_epoch_[-1] == 0
+        if epochs > 1 and history.stop_reason is None:
+            warnings.warn(f"Perceptron: max_iter={self.max_iter} epochs reached and the last one made "
+                          f"{self.mistakes_per_epoch_[-1]} mistake(s)", _sklearn_compatible(ConvergenceWarning),
+                          stacklevel=3)
+        return self
+
+    @property
+    def coef_(self) -> np.ndarray:
+        self._check_is_fitted()
+        return self.module_.weight.data
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        self._check_is_fitted()
+        return self.module_.bias.data
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """``w . x + b``: shape (n_samples,) for two classes, (n_samples, n_classes) otherwise."""
+        self._check_is_fitted()
+        X = check_X(X, owner="Perceptron", n_features=self.n_features_in_, dtype=np.float32)
+        scores = train.predict(self.module_, X, batch_size=None)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The class of each row: ``classes_[1]`` where ``w . x + b > 0`` (the largest score for K classes)."""
+        scores = self.decision_function(X)
+        return self.classes_[(scores > 0).astype(np.int64) if scores.ndim == 1 else scores.argmax(axis=1)]
 
 
 def novikoff_bound(X, y, weight, bias) -> float:
@@ -199,7 +338,7 @@ def novikoff_bound(X, y, weight, bias) -> float:
         raise ValueError(f"novikoff_bound: expected X of shape (N >= 1, F), received {X.shape}")
     y = check_binary_labels(y, X.shape[0])
     augmented = np.column_stack([X, np.ones(len(X))])  # (N, F + 1): the bias as one more weight
-    u = np.append(np.asarray(weight, dtype=np.float64), float(bias))  # (F + 1,)
+    u = np.append(np.asarray(weight, dtype=np.float64).ravel(), float(np.ravel(bias)[0]))  # (F + 1,)
     if u.shape != (augmented.shape[1],):
         raise ValueError(f"weight: expected shape ({X.shape[1]},), received {np.shape(weight)}")
     norm = np.linalg.norm(u)

@@ -15,6 +15,7 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_mode
 from .normalization import BatchNorm1d
 from .recurrent import GRU, LSTM, RNN, RNNBase
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 
 __all__ = [
     "BCELoss",
@@ -29,8 +30,10 @@ __all__ = [
     "GATConv",
     "GCNConv",
     "GRU",
+    "GRUCell",
     "Identity",
     "LSTM",
+    "LSTMCell",
     "LeakyReLU",
     "Linear",
     "Loss",
@@ -42,6 +45,8 @@ __all__ = [
     "Parameter",
     "RNN",
     "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "SAGEConv",
     "ReLU",
     "Sequential",

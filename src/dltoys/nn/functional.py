@@ -35,7 +35,12 @@ def logsumexp(x: np.ndarray, axis: int = -1, keepdims: bool = False) -> np.ndarr
 
 
 def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Stable softmax along ``axis``: ``exp(x - max) / sum(exp(x - max))``."""
+    """Stable softmax along ``axis``: ``exp(x - max) / sum(exp(x - max))``.
+
+    An empty input gives an empty output of its shape (as ``torch.softmax``).
+    """
+    if x.size == 0:
+        return x.copy()
     out = x - np.max(x, axis=axis, keepdims=True)
     np.exp(out, out=out)
     out /= np.sum(out, axis=axis, keepdims=True)
@@ -43,7 +48,9 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Stable ``log(softmax(x))``: ``x - logsumexp(x)``."""
+    """Stable ``log(softmax(x))``: ``x - logsumexp(x)`` (an empty input gives an empty output)."""
+    if x.size == 0:
+        return x.copy()
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 

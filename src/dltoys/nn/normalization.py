@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_float, check_int, resolve_dtype
+from ..utils import check_bool, check_float, check_int, resolve_dtype
 from .module import Module, Parameter, as_float_input, check_grad_out
 
 
@@ -60,8 +60,8 @@ class BatchNorm1d(Module):
         self.num_features = check_int("num_features", num_features, minimum=1)
         self.eps = check_float("eps", eps, low=0.0, low_inclusive=False)
         self.momentum = None if momentum is None else check_float("momentum", momentum, low=0.0, high=1.0)
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
+        self.affine = check_bool("affine", affine)
+        self.track_running_stats = check_bool("track_running_stats", track_running_stats)
         self.dtype = resolve_dtype(dtype)
         if self.affine:
             self.weight = Parameter(np.ones(num_features, dtype=self.dtype))

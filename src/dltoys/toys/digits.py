@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import nn, optim, plot, train
+from .. import nn, optim, plot, runtime, train
 from ..data import load_digits, train_val_test_split
 from ..models import MLP
 from .base import Report, RunContext, Table, Target, ToyConfig, option
@@ -94,7 +94,7 @@ def run(config: Config, ctx: RunContext) -> Report:
     (X_train, _), (X_val, _), (X_test, y_test) = split
     # One BLAS thread for all three models, so their times compare: on a busy 2-core machine a
     # second OpenBLAS thread made scikit-learn's MLPClassifier over ten times slower.
-    with train.blas_threads(1):
+    with runtime.blas_threads(1):
         ours = _fit_mlp(config, split, ctx.progress)
         references = _fit_references(config, split) if config.references else {}
 

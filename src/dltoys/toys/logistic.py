@@ -65,20 +65,26 @@ class _RateRun:
     verdict: str = ""
 
 
+def _gradient_descent(lr: float, epochs: int) -> LogisticRegression:
+    """Plain full-batch gradient descent from zero weights: no penalty, every epoch run (tol=None)."""
+    return LogisticRegression(penalty=None, solver="sgd", learning_rate_init=lr, batch_size=None, max_iter=epochs,
+                              tol=None)
+
+
 def _sweep_one(X: np.ndarray, y: np.ndarray, lr: float, epochs: int) -> _RateRun:
-    model = LogisticRegression(X.shape[1])
+    model = _gradient_descent(lr, epochs)
     stopped = None
     try:
-        model.fit(X, y, lr=lr, epochs=epochs)
+        model.fit(X, y)
     except NonFiniteLossError as error:  # a rate far too large overflows: keep the curve up to there
         stopped = f"loss not finite at epoch {error.epoch}"
     except NonFiniteParameterError as error:
         stopped = f"weights not finite after epoch {error.epoch}"
-    losses = [float(v) for v in model.history["loss"]] if len(model.history) else []
+    losses = list(model.loss_curve_)  # the epochs before a failure too
     # A rise counts when it exceeds float32 rounding of the loss (a settled run wobbles by ~1e-7).
     rises = int(np.sum(np.diff(losses) > 1e-5 * np.asarray(losses[:-1]))) if losses else 0
     final = float(np.mean(losses[-10:])) if losses else float("nan")
-    return _RateRun(lr, losses, stopped, rises, final, model.linear.weight.data[0].copy(), float(model.linear.bias.data[0]))
+    return _RateRun(lr, losses, stopped, rises, final, model.coef_[0].copy(), float(model.intercept_[0]))
 
 
 def _curvature(X: np.ndarray, weight: np.ndarray, bias: float) -> float:
@@ -110,26 +116,25 @@ def run(config: Config, ctx: RunContext) -> Report:
     rng = np.random.default_rng(config.seed)
     X, y = make_blobs(config.n_train, centers=CENTERS, noise=config.noise, rng=rng)
     X_test, y_test = make_blobs(config.n_test, centers=CENTERS, noise=config.noise, rng=rng)
-    blobs = LogisticRegression(2)
-    history = blobs.fit(X, y, lr=config.lr, epochs=config.epochs)
+    blobs = _gradient_descent(config.lr, config.epochs).fit(X, y)
+    losses = blobs.loss_curve_
     test_accuracy = blobs.score(X_test, y_test)
 
     X_xor, y_xor = parity_truth_table(2)
-    xor = LogisticRegression(2)
-    xor.fit(X_xor, y_xor, lr=config.lr, epochs=config.epochs)
+    xor = _gradient_descent(config.lr, config.epochs).fit(X_xor, y_xor)
     xor_accuracy = xor.score(X_xor, y_xor)
     # The gradient at w = 0, b = 0 is exactly zero on XOR's four points, so the weights never move.
-    xor_distance = float(np.sqrt(sum(np.sum(p.data.astype(np.float64) ** 2) for p in xor.parameters())))
+    xor_distance = float(np.sqrt(sum(np.sum(p.data.astype(np.float64) ** 2) for p in xor.module_.parameters())))
 
     runs, limit, best_loss = _learning_rate_sweep(config, rng)
 
     fig, axes = plot.figure(1, 3, title="Logistic regression: gradient descent on the cross-entropy")
-    plot.curves(axes[0], {"training loss": history["loss"]}, title=f"cost curve (full batch, lr={config.lr:g})",
+    plot.curves(axes[0], {"training loss": losses}, title=f"cost curve (full batch, lr={config.lr:g})",
                 ylabel="mean binary cross-entropy", log_y=True)
     plot.decision_boundary(axes[1], blobs.predict, X_test, y_test, margin=0.8,
                            title=f"separable blobs: {test_accuracy:.1%} of {config.n_test} held-out")
     plot.decision_boundary(axes[2], xor.predict, X_xor, y_xor, margin=0.4,
-                           title=f"XOR: {xor_accuracy:.0%} (w = 0: every p = {xor.predict_proba(X_xor)[0]:.2f})")
+                           title=f"XOR: {xor_accuracy:.0%} (w = 0: every p = {xor.predict_proba(X_xor)[0, 1]:.2f})")
     plots = [ctx.save_figure(fig, "logistic")]
 
     shown = [run for run in runs if run.lr in config.shown_lrs]
@@ -166,8 +171,8 @@ def run(config: Config, ctx: RunContext) -> Report:
 
     rows = [[f"{run.lr:g}", run.verdict, f"{run.final:.4g}", run.rises, run.stopped or "no"] for run in runs]
     notes = [
-        f"Blobs: full-batch gradient descent, lr {config.lr:g}, {len(history)} epochs: training loss "
-        f"{history['loss'][0]:.3f} -> {history.last('loss'):.4f}, {test_accuracy:.1%} of {config.n_test} held-out points.",
+        f"Blobs: full-batch gradient descent, lr {config.lr:g}, {blobs.n_iter_} epochs: training loss "
+        f"{losses[0]:.3f} -> {losses[-1]:.4f}, {test_accuracy:.1%} of {config.n_test} held-out points.",
         f"XOR: {xor_accuracy:.0%} on the four points. The gradient at w = 0, b = 0 is sum (1/2 - y) x = 0 there, so "
         "gradient descent never leaves the origin, which is also the minimum: no line does better than chance "
         "in cross-entropy.",
@@ -195,8 +200,8 @@ def run(config: Config, ctx: RunContext) -> Report:
         notes=notes,
         plots=plots,
         metrics={
-            "history": history.to_dict(),
-            "weight": blobs.linear.weight.data[0], "bias": float(blobs.linear.bias.data[0]),
+            "loss_curve": losses,
+            "weight": blobs.coef_[0], "bias": float(blobs.intercept_[0]),
             "xor_accuracy": xor_accuracy,
             "stability_limit": limit,
             "sweep": [{"lr": run.lr, "verdict": run.verdict, "final": run.final, "rises": run.rises,

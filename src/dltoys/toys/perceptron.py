@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import plot
 from ..data import make_blobs, parity_truth_table
-from ..models import Perceptron, PerceptronFit, novikoff_bound
+from ..models import ConvergenceWarning, Perceptron, novikoff_bound
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "perceptron"
@@ -48,7 +49,7 @@ def _tightest_bound(X: np.ndarray, y: np.ndarray, model: Perceptron) -> tuple[fl
     """
     mean_0, mean_1 = X[y == 0].mean(axis=0), X[y == 1].mean(axis=0)
     candidates = {
-        "the perceptron's own line": (model.weight, model.bias),
+        "the perceptron's own line": (model.coef_[0], model.intercept_[0]),
         "the bisector of the class means": (mean_1 - mean_0, -(mean_1 - mean_0) @ (mean_0 + mean_1) / 2),
     }
     bounds = {}
@@ -69,20 +70,23 @@ class _BlobRun:
     X: np.ndarray
     y: np.ndarray
     model: Perceptron
-    fit: PerceptronFit
     test_accuracy: float
     bound: float
     bound_from: str
 
+    @property
+    def updates(self) -> int:
+        return sum(self.model.mistakes_per_epoch_)
+
     def row(self, n_test: int) -> list:
-        return [self.name, "yes" if self.fit.converged else "no", self.fit.epochs, self.fit.updates,
-                f"{self.bound:.0f}", f"{self.fit.accuracy_per_epoch[-1]:.1%}", f"{self.test_accuracy:.1%} of {n_test} held-out"]
+        return [self.name, "yes" if self.model.converged_ else "no", self.model.n_iter_, self.updates,
+                f"{self.bound:.0f}", f"{self.model.accuracy_per_epoch_[-1]:.1%}", f"{self.test_accuracy:.1%} of {n_test} held-out"]
 
     def note(self) -> str:
-        if not self.fit.converged:
-            return (f"{self.name}: the rule did NOT converge in {self.fit.epochs} epochs ({self.fit.updates} updates): "
+        if not self.model.converged_:
+            return (f"{self.name}: the rule did NOT converge in {self.model.n_iter_} epochs ({self.updates} updates): "
                     "this sample is not linearly separable (lower the noise).")
-        return (f"{self.name}: converged after {self.fit.epochs} epochs and {self.fit.updates} update(s), within "
+        return (f"{self.name}: converged after {self.model.n_iter_} epochs and {self.updates} update(s), within "
                 f"Novikoff's bound (R/γ)² = {self.bound:.0f} (γ the margin of {self.bound_from}); "
                 f"{self.test_accuracy:.1%} of the held-out points right.")
 
@@ -90,10 +94,13 @@ class _BlobRun:
 def _blob_run(name: str, centers, noise: float, config: Config, rng: np.random.Generator) -> _BlobRun:
     X, y = make_blobs(config.n_train, centers=centers, noise=noise, rng=rng)
     X_test, y_test = make_blobs(config.n_test, centers=centers, noise=noise, rng=rng)
-    model = Perceptron(2)
-    fit = model.fit(X, y, max_epochs=config.max_epochs, rng=rng)
+    # tol=None: Rosenblatt's own stop (an epoch without a mistake), not scikit-learn's loss plateau
+    model = Perceptron(max_iter=config.max_epochs, tol=None, random_state=rng)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a run that does not converge says so in its note
+        model.fit(X, y)
     bound, bound_from = _tightest_bound(X, y, model)
-    return _BlobRun(name, X, y, model, fit, float(np.mean(model.predict(X_test) == y_test)), bound, bound_from)
+    return _BlobRun(name, X, y, model, model.score(X_test, y_test), bound, bound_from)
 
 
 def run(config: Config, ctx: RunContext) -> Report:
@@ -101,23 +108,28 @@ def run(config: Config, ctx: RunContext) -> Report:
     separated = _blob_run("separated blobs", CENTERS, config.noise, config, rng)
     offset = _blob_run("offset blobs", OFFSET_CENTERS, config.offset_noise, config, rng)
     X_xor, y_xor = parity_truth_table(2)
-    xor = Perceptron(2)
-    xor_fit = xor.fit(X_xor, y_xor, max_epochs=config.xor_epochs, rng=rng, pocket=True)
+    xor = Perceptron(max_iter=config.xor_epochs, tol=None, random_state=rng, pocket=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # never converging on XOR is the point
+        xor.fit(X_xor, y_xor)
+    xor_updates = sum(xor.mistakes_per_epoch_)
+    xor_best = max(xor.accuracy_per_epoch_)
+    xor_best_epoch = xor.accuracy_per_epoch_.index(xor_best) + 1
 
     fig, axes = plot.figure(2, 2, title="The perceptron: a line for separable blobs, none for XOR")
     for ax, blobs in zip(axes[0], (separated, offset)):
         plot.decision_boundary(
             ax, blobs.model.predict, blobs.X, blobs.y, margin=0.8,
-            title=f"{blobs.name}: {blobs.fit.updates} update(s), {blobs.test_accuracy:.1%} held-out",
+            title=f"{blobs.name}: {blobs.updates} update(s), {blobs.test_accuracy:.1%} held-out",
         )
     plot.decision_boundary(
         axes[1, 0], xor.predict, X_xor, y_xor, margin=0.4,
-        title=f"XOR: never converges; best epoch {xor_fit.best_accuracy:.0%} (its weights)",
+        title=f"XOR: never converges; best epoch {xor_best:.0%} (its weights)",
     )
     plot.curves(
         axes[1, 1],
-        {f"{blobs.name} ({'converged' if blobs.fit.converged else 'not converged'})": blobs.fit.mistakes_per_epoch
-         for blobs in (separated, offset)} | {"XOR (never converges)": xor_fit.mistakes_per_epoch},
+        {f"{blobs.name} ({'converged' if blobs.model.converged_ else 'not converged'})": blobs.model.mistakes_per_epoch_
+         for blobs in (separated, offset)} | {"XOR (never converges)": xor.mistakes_per_epoch_},
         title="mistakes (= updates) per epoch", ylabel="updates in the epoch",
     )
     axes[1, 1].set_xscale("log")
@@ -125,8 +137,8 @@ def run(config: Config, ctx: RunContext) -> Report:
     plots = [ctx.save_figure(fig, "perceptron")]
 
     rows = [separated.row(config.n_test), offset.row(config.n_test)]
-    rows.append(["XOR (4 points)", "yes" if xor_fit.converged else "no", xor_fit.epochs, xor_fit.updates, "none",
-                 f"{xor_fit.accuracy_per_epoch[-1]:.0%} last, {xor_fit.best_accuracy:.0%} best", "the 4 points are the whole set"])
+    rows.append(["XOR (4 points)", "yes" if xor.converged_ else "no", xor.n_iter_, xor_updates, "none",
+                 f"{xor.accuracy_per_epoch_[-1]:.0%} last, {xor_best:.0%} best", "the 4 points are the whole set"])
     notes = [separated.note(), offset.note()]
     if offset.test_accuracy < 1:
         notes.append(
@@ -135,8 +147,8 @@ def run(config: Config, ctx: RunContext) -> Report:
             "land on the wrong side. Well-separated blobs leave room for any separating line."
         )
     notes.append(
-        f"XOR: {xor_fit.updates} updates in {xor_fit.epochs} epochs, at least {min(xor_fit.mistakes_per_epoch)} "
-        f"mistake(s) in every epoch; the best epoch ended at {xor_fit.best_accuracy:.0%} (epoch {xor_fit.best_epoch}). "
+        f"XOR: {xor_updates} updates in {xor.n_iter_} epochs, at least {min(xor.mistakes_per_epoch_)} "
+        f"mistake(s) in every epoch; the best epoch ended at {xor_best:.0%} (epoch {xor_best_epoch}). "
         "No line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the other, so no weights get all four "
         "points and the rule never stops; the plot shows the best epoch's weights (Gallant's pocket)."
     )
@@ -144,10 +156,9 @@ def run(config: Config, ctx: RunContext) -> Report:
         toy=NAME, title=TITLE, shows=SHOWS,
         targets=[
             Target("held-out accuracy on separated blobs", separated.test_accuracy, 1.0, percent=True),
-            Target("offset blobs: updates / Novikoff's bound (R/γ)²", offset.fit.updates / offset.bound, 1.0, at_least=False),
-            Target(f"best epoch accuracy on XOR in {xor_fit.epochs} epochs", xor_fit.best_accuracy, 0.75,
-                   at_least=False, percent=True),
-            Target("XOR: fewest mistakes in one epoch (0 would mean converged)", min(xor_fit.mistakes_per_epoch), 1),
+            Target("offset blobs: updates / Novikoff's bound (R/γ)²", offset.updates / offset.bound, 1.0, at_least=False),
+            Target(f"best epoch accuracy on XOR in {xor.n_iter_} epochs", xor_best, 0.75, at_least=False, percent=True),
+            Target("XOR: fewest mistakes in one epoch (0 would mean converged)", min(xor.mistakes_per_epoch_), 1),
         ],
         tables=[Table("perceptron runs", ["data", "converged", "epochs", "updates", "Novikoff bound",
                                           "training accuracy", "evaluation"], rows)],
@@ -155,13 +166,13 @@ def run(config: Config, ctx: RunContext) -> Report:
         plots=plots,
         metrics={
             **{blobs.name.replace(" ", "_"): {
-                "converged": blobs.fit.converged, "epochs": blobs.fit.epochs, "updates": blobs.fit.updates,
-                "mistakes_per_epoch": blobs.fit.mistakes_per_epoch, "test_accuracy": blobs.test_accuracy,
+                "converged": blobs.model.converged_, "epochs": blobs.model.n_iter_, "updates": blobs.updates,
+                "mistakes_per_epoch": blobs.model.mistakes_per_epoch_, "test_accuracy": blobs.test_accuracy,
                 "novikoff_bound": blobs.bound, "bound_from": blobs.bound_from,
-                "weight": blobs.model.weight, "bias": blobs.model.bias} for blobs in (separated, offset)},
-            "xor": {"converged": xor_fit.converged, "epochs": xor_fit.epochs, "updates": xor_fit.updates,
-                    "mistakes_per_epoch": xor_fit.mistakes_per_epoch,
-                    "accuracy_per_epoch": xor_fit.accuracy_per_epoch, "best_accuracy": xor_fit.best_accuracy,
-                    "best_epoch": xor_fit.best_epoch},
+                "weight": blobs.model.coef_[0], "bias": blobs.model.intercept_[0]} for blobs in (separated, offset)},
+            "xor": {"converged": xor.converged_, "epochs": xor.n_iter_, "updates": xor_updates,
+                    "mistakes_per_epoch": xor.mistakes_per_epoch_,
+                    "accuracy_per_epoch": xor.accuracy_per_epoch_, "best_accuracy": xor_best,
+                    "best_epoch": xor_best_epoch},
         },
     )

@@ -117,8 +117,9 @@ def _parity_point(n_bits: int, config: Config, ctx: RunContext) -> _ParityPoint:
     X = bits.astype(np.float32)  # (N, n)
     target = labels.astype(np.float32)[:, None]  # (N, 1)
 
-    linear = LogisticRegression(n_bits)
-    linear.fit(X, labels, lr=1.0, epochs=config.lr_epochs)
+    # plain full-batch gradient descent from zero weights: no penalty, every epoch run
+    linear = LogisticRegression(penalty=None, learning_rate_init=1.0, batch_size=None, max_iter=config.lr_epochs, tol=None)
+    linear.fit(X, labels)
 
     model = MLP((n_bits, config.parity_hidden, 1), activation="tanh", rng=rng)
     # Stop once the weights at the end of an epoch get every training row right: the "validation"

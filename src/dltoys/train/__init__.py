@@ -17,21 +17,21 @@
 - Checkpoints: :func:`save`, :func:`load`, :func:`read` (``.npz`` + JSON, no pickle,
   atomic writes; failures raise :class:`CheckpointError`).
 - :func:`tune_allocator`: the glibc malloc setting that :func:`fit` applies by default;
-  :func:`blas_threads`: an explicit limit on the BLAS thread pool (busy machines).
+  :func:`blas_threads`: an explicit limit on the BLAS thread pool (busy machines); both
+  live in :mod:`dltoys.runtime` (process-wide settings) and are re-exported here.
 
 ``train`` sees modules, losses and optimizers only; it never imports models or toys.
 """
 
-from .allocator import tune_allocator
+from ..runtime import blas_threads, tune_allocator  # re-exported: they live in dltoys.runtime
 from .callbacks import Callback, ClipGradNorm, EarlyStopping, LearningRateScheduler, ModelCheckpoint, Monitor, StopAtTarget
 from .checkpoint import Checkpoint, CheckpointError, load, read, save
 from .config import TrainConfig
 from .history import History
 from .step import ClosureStep, Step, SupervisedStep
-from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError
+from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError
 from .evaluate import evaluate, predict
 from .loop import Trainer, fit
-from .threads import blas_threads
 from .metrics import METRICS, accuracy, binary_accuracy, binary_accuracy_logits, mse
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "NonFiniteError",
     "NonFiniteLossError",
     "NonFiniteParameterError",
+    "NonFiniteValidationError",
     "Step",
     "StopAtTarget",
     "SupervisedStep",

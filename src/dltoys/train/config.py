@@ -19,7 +19,7 @@ class TrainConfig:
     drop_last: bool = False  # skip a final batch shorter than batch_size
     eval_batch_size: int | None = None  # batch size for validation; None = batch_size
     progress: bool | None = None  # tqdm bar on stderr; None = only when stderr is a terminal
-    tune_allocator: bool = True  # keep big freed buffers in the process (dltoys.train.allocator)
+    tune_allocator: bool = True  # keep big freed buffers in the process (dltoys.runtime)
     check_finite: bool = True  # after every epoch, check every parameter is finite
 
     def __post_init__(self) -> None:

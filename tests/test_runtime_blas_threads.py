@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dltoys.train import blas_threads
+from dltoys.runtime import blas_threads
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dltoys.train import allocator
+from dltoys import runtime
 
-SRC = str(Path(allocator.__file__).resolve().parents[2])
+SRC = str(Path(runtime.__file__).resolve().parents[1])
 
 # Holds forty 512 KB buffers at once, then frees them all: the pattern of a step that
 # caches activations for its backward pass. Counts the page faults of ten such steps.
@@ -23,10 +23,10 @@ SCRIPT = """
 import json, resource, sys
 import numpy as np
 import dltoys.train
-from dltoys.train import allocator
+from dltoys import runtime
 mode = sys.argv[1]
-before_call = allocator._applied
-applied = [allocator.tune_allocator(enable=(mode != "disabled")) for _ in range(2)] if mode != "none" else []
+before_call = runtime._applied
+applied = [runtime.tune_allocator(enable=(mode != "disabled")) for _ in range(2)] if mode != "none" else []
 
 def step():
     kept = [np.ones(65536) for _ in range(40)]  # 40 x 512 KB alive together
@@ -41,7 +41,7 @@ faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - start) / 10
 print(json.dumps({"before_call": before_call, "applied": applied, "faults": faults}))
 """
 
-glibc_only = pytest.mark.skipif(allocator._glibc() is None, reason="mallopt tuning applies to glibc only")
+glibc_only = pytest.mark.skipif(runtime._glibc() is None, reason="mallopt tuning applies to glibc only")
 
 
 def run(mode, **env):
@@ -71,9 +71,9 @@ def test_switched_off_by_argument_or_environment_or_user_settings():
 
 
 def test_not_glibc_is_a_no_op(monkeypatch):
-    monkeypatch.setattr(allocator, "_applied", None)
-    monkeypatch.setattr(allocator, "_glibc", lambda: None)
-    monkeypatch.delenv(allocator.ENV_VAR, raising=False)
+    monkeypatch.setattr(runtime, "_applied", None)
+    monkeypatch.setattr(runtime, "_glibc", lambda: None)
+    monkeypatch.delenv(runtime.ENV_VAR, raising=False)
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
-    assert allocator.tune_allocator() is False
+    assert runtime.tune_allocator() is False

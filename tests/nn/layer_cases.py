@@ -1,0 +1,212 @@
+"""The layer-case table: every contract test reads it.
+
+A new layer is one entry in ``CASES`` (plus its family's own test file for what is
+particular to it). The contract tests that read the table:
+
+- ``tests/nn/test_layers.py``: float64 gradcheck of every input and parameter, gradients
+  that accumulate, one cache per forward, float32 kept in outputs and gradients;
+- ``tests/nn/test_no_float64.py``: no float64 operation inside the float32 path;
+- ``tests/nn/test_input_grad.py``: ``needs_input_grad = False`` drops only the input gradient;
+- ``tests/oracle/test_layer_parity.py``: PyTorch parity of the output, the input gradients
+  and every parameter gradient (cases with a ``torch`` twin).
+
+An entry::
+
+    LayerCase(
+        "conv2d-stride2",
+        lambda dtype: nn.Conv2d(3, 4, 3, stride=2, dtype=dtype, rng=0),
+        inputs=[(2, 3, 7, 7)],
+        torch=lambda torch, dtype: torch.nn.Conv2d(3, 4, 3, stride=2, dtype=dtype),
+    )
+
+``inputs`` has one entry per argument of ``forward``: a shape (a float input, standard
+normal values kept at least 0.1 from 0, the kink of ReLU), a tuple of such entries (an
+LSTM's ``(h0, c0)``), or :class:`Ids` (integer ids, not differentiated). ``make`` builds
+our module for a dtype; the tests then give every parameter random values (weights in
+``weight_range``, others standard normal) so that a backward which ignores one fails, and run
+three training forwards first when the module keeps running statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from dltoys import nn
+
+
+@dataclass(frozen=True)
+class Ids:
+    """An integer input: ids drawn uniformly from ``[low, high)``, of ``shape``."""
+
+    high: int
+    shape: tuple
+    low: int = 0
+
+
+@dataclass(frozen=True)
+class LayerCase:
+    id: str
+    make: Callable[[Any], nn.Module]  # dtype -> our module
+    inputs: tuple  # one entry per forward argument: a shape, a tuple of entries, or Ids
+    mode: str = "train"  # "train" or "eval": the mode the module is checked in
+    torch: Callable[[Any, Any], Any] | None = None  # (torch, torch dtype) -> the PyTorch twin; None: PyTorch has none
+    random: bool = False  # forward draws random numbers (dropout in training): no parity, no repeat checks
+    skips_input_grad: bool = False  # needs_input_grad=False makes backward return None for the first input
+    weight_range: tuple = (0.5, 1.5)  # weights are drawn uniformly from it (others standard normal)
+
+
+def _bn(**kwargs):
+    return lambda dtype: nn.BatchNorm1d(3, dtype=dtype, **kwargs)
+
+
+def _torch_bn(**kwargs):
+    return lambda torch, dtype: torch.nn.BatchNorm1d(3, dtype=dtype, **kwargs)
+
+
+def _recurrent(cls: str, input_size: int, hidden_size: int, **kwargs):
+    """Our nn.RNN/LSTM/GRU (or a cell) and its PyTorch twin, with the same arguments."""
+    return dict(
+        make=lambda dtype: getattr(nn, cls)(input_size, hidden_size, dtype=dtype, rng=0, **kwargs),
+        torch=lambda torch, dtype: getattr(torch.nn, cls)(input_size, hidden_size, dtype=dtype, **kwargs),
+        skips_input_grad=True,
+        weight_range=(-0.6, 0.6),  # a recurrence with large positive weights explodes
+    )
+
+
+def _linear_torch(n_in, n_out, bias=True):
+    return lambda torch, dtype: torch.nn.Linear(n_in, n_out, bias=bias, dtype=dtype)
+
+
+CASES = [
+    # linear.py
+    LayerCase("linear", lambda d: nn.Linear(4, 3, dtype=d, rng=0), [(5, 4)], torch=_linear_torch(4, 3), skips_input_grad=True),
+    LayerCase("linear-no-bias", lambda d: nn.Linear(4, 3, bias=False, dtype=d, rng=0), [(5, 4)],
+              torch=_linear_torch(4, 3, bias=False), skips_input_grad=True),
+    LayerCase("linear-3d", lambda d: nn.Linear(4, 3, dtype=d, rng=0), [(2, 3, 4)], torch=_linear_torch(4, 3), skips_input_grad=True),
+    LayerCase("linear-1d", lambda d: nn.Linear(4, 3, dtype=d, rng=0), [(4,)], torch=_linear_torch(4, 3), skips_input_grad=True),
+    LayerCase("identity", lambda d: nn.Identity(), [(3, 4)], torch=lambda torch, d: torch.nn.Identity()),
+    LayerCase("flatten", lambda d: nn.Flatten(), [(2, 3, 2, 2)], torch=lambda torch, d: torch.nn.Flatten()),
+    LayerCase("flatten-0-1", lambda d: nn.Flatten(0, 1), [(2, 3, 4)], torch=lambda torch, d: torch.nn.Flatten(0, 1)),
+    LayerCase("flatten-1-2", lambda d: nn.Flatten(1, 2), [(2, 3, 2, 2)], torch=lambda torch, d: torch.nn.Flatten(1, 2)),
+    LayerCase("flatten-neg", lambda d: nn.Flatten(-3, -2), [(2, 3, 2, 2)], torch=lambda torch, d: torch.nn.Flatten(-3, -2)),
+    # activation.py
+    LayerCase("sigmoid", lambda d: nn.Sigmoid(), [(4, 3)], torch=lambda torch, d: torch.nn.Sigmoid()),
+    LayerCase("tanh", lambda d: nn.Tanh(), [(4, 3)], torch=lambda torch, d: torch.nn.Tanh()),
+    LayerCase("relu", lambda d: nn.ReLU(), [(4, 3)], torch=lambda torch, d: torch.nn.ReLU()),
+    LayerCase("leaky-relu", lambda d: nn.LeakyReLU(), [(4, 3)], torch=lambda torch, d: torch.nn.LeakyReLU()),
+    LayerCase("leaky-relu-0.2", lambda d: nn.LeakyReLU(0.2), [(4, 3)], torch=lambda torch, d: torch.nn.LeakyReLU(0.2)),
+    LayerCase("softmax-0", lambda d: nn.Softmax(0), [(3, 4, 2)], torch=lambda torch, d: torch.nn.Softmax(0)),
+    LayerCase("softmax-1", lambda d: nn.Softmax(1), [(3, 4, 2)], torch=lambda torch, d: torch.nn.Softmax(1)),
+    LayerCase("softmax-2", lambda d: nn.Softmax(2), [(3, 4, 2)], torch=lambda torch, d: torch.nn.Softmax(2)),
+    LayerCase("softmax-neg", lambda d: nn.Softmax(-2), [(3, 4, 2)], torch=lambda torch, d: torch.nn.Softmax(-2)),
+    # dropout.py
+    LayerCase("dropout-train", lambda d: nn.Dropout(0.4, rng=0), [(6, 5)], random=True),
+    LayerCase("dropout-eval", lambda d: nn.Dropout(0.4, rng=0), [(6, 5)], "eval", torch=lambda torch, d: torch.nn.Dropout(0.4)),
+    # normalization.py (BatchNorm's input-gradient parity is in test_nn_parity.py, with the scale of its terms)
+    LayerCase("batchnorm-2d-train", _bn(), [(6, 3)]),
+    LayerCase("batchnorm-2d-eval", _bn(), [(6, 3)], "eval", torch=_torch_bn()),
+    LayerCase("batchnorm-3d-train", _bn(), [(4, 3, 5)]),
+    LayerCase("batchnorm-3d-eval", _bn(), [(4, 3, 5)], "eval", torch=_torch_bn()),
+    LayerCase("batchnorm-no-affine-train", _bn(affine=False), [(5, 3, 2)]),
+    LayerCase("batchnorm-no-affine-eval", _bn(affine=False), [(5, 3, 2)], "eval", torch=_torch_bn(affine=False)),
+    LayerCase("batchnorm-no-stats-train", _bn(track_running_stats=False), [(6, 3)]),
+    LayerCase("batchnorm-no-stats-eval", _bn(track_running_stats=False), [(6, 3)], "eval"),
+    LayerCase("batchnorm-momentum-none-train", _bn(momentum=None), [(4, 3, 2)]),
+    LayerCase("batchnorm-momentum-none-eval", _bn(momentum=None), [(4, 3, 2)], "eval", torch=_torch_bn(momentum=None)),
+    # embedding.py
+    LayerCase("embedding", lambda d: nn.Embedding(7, 4, dtype=d, rng=0), [Ids(7, (3, 5))],
+              torch=lambda torch, d: torch.nn.Embedding(7, 4, dtype=d)),
+    # the padding row's gradient is zero by definition, not by calculus: its own tests are in test_embedding.py
+    LayerCase("embedding-padding", lambda d: nn.Embedding(7, 4, padding_idx=0, dtype=d, rng=0), [Ids(7, (3, 5), low=1)],
+              torch=lambda torch, d: torch.nn.Embedding(7, 4, padding_idx=0, dtype=d)),
+    # rnn_cells.py: one step, (batch, input_size) and the state (batch, hidden_size)
+    LayerCase("rnn-cell", inputs=[(3, 4)], **_recurrent("RNNCell", 4, 5)),
+    LayerCase("rnn-cell-relu-hx", inputs=[(3, 4), (3, 5)], **_recurrent("RNNCell", 4, 5, nonlinearity="relu")),
+    LayerCase("rnn-cell-unbatched-hx", inputs=[(4,), (5,)], **_recurrent("RNNCell", 4, 5)),
+    LayerCase("lstm-cell", inputs=[(3, 4)], **_recurrent("LSTMCell", 4, 5)),
+    LayerCase("lstm-cell-hx", inputs=[(3, 4), ((3, 5), (3, 5))], **_recurrent("LSTMCell", 4, 5)),
+    LayerCase("lstm-cell-no-bias-unbatched", inputs=[(4,), ((5,), (5,))], **_recurrent("LSTMCell", 4, 5, bias=False)),
+    LayerCase("gru-cell", inputs=[(3, 4)], **_recurrent("GRUCell", 4, 5)),
+    LayerCase("gru-cell-hx", inputs=[(3, 4), (3, 5)], **_recurrent("GRUCell", 4, 5)),
+    LayerCase("gru-cell-unbatched-no-bias", inputs=[(4,), (5,)], **_recurrent("GRUCell", 4, 5, bias=False)),
+    # recurrent.py: (seq_len, batch, input_size) unless batch_first
+    LayerCase("rnn", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5, batch_first=False)),
+    LayerCase("rnn-relu-2-layers", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5, num_layers=2, nonlinearity="relu", batch_first=False)),
+    LayerCase("rnn-bidirectional-h0", inputs=[(2, 4, 3), (2, 2, 5)], **_recurrent("RNN", 3, 5, bidirectional=True, batch_first=True)),
+    LayerCase("rnn-unbatched", inputs=[(4, 3)], **_recurrent("RNN", 3, 5, batch_first=False)),
+    LayerCase("lstm", inputs=[(4, 2, 3)], **_recurrent("LSTM", 3, 5, batch_first=False)),
+    LayerCase("lstm-2-layers-bidirectional", inputs=[(4, 2, 3)],
+              **_recurrent("LSTM", 3, 5, num_layers=2, bidirectional=True, batch_first=False)),
+    LayerCase("lstm-batch-first-state", inputs=[(2, 4, 3), ((1, 2, 5), (1, 2, 5))], **_recurrent("LSTM", 3, 5, batch_first=True)),
+    LayerCase("lstm-no-bias", inputs=[(4, 2, 3)], **_recurrent("LSTM", 3, 5, bias=False, batch_first=False)),
+    LayerCase("gru", inputs=[(4, 2, 3)], **_recurrent("GRU", 3, 5, batch_first=False)),
+    LayerCase("gru-2-layers-h0", inputs=[(4, 2, 3), (2, 2, 5)], **_recurrent("GRU", 3, 5, num_layers=2, batch_first=False)),
+    LayerCase("gru-unbatched", inputs=[(4, 3)], **_recurrent("GRU", 3, 5, batch_first=False)),
+]
+DETERMINISTIC = [case for case in CASES if not case.random]
+WITH_TORCH = [case for case in CASES if case.torch is not None]
+
+
+def case_id(case: LayerCase) -> str:
+    return case.id
+
+
+def build(case: LayerCase, dtype, seed: int = 0) -> nn.Module:
+    """The case's module with random parameters, running stats warmed up, in the case's mode."""
+    rng = np.random.default_rng(seed)
+    module = case.make(dtype)
+    for name, param in module.named_parameters():
+        # BatchNorm's weight starts at 1 and its bias at 0: move them off those values
+        is_weight = name.split(".")[-1].startswith("weight")
+        param.data[...] = rng.uniform(*case.weight_range, param.shape) if is_weight else rng.standard_normal(param.shape)
+    if getattr(module, "track_running_stats", False):
+        module.train()
+        for _ in range(3):
+            module(*make_inputs(case, dtype, seed=seed + 10))
+    module.train(case.mode == "train")
+    return module
+
+
+def _make_input(spec, dtype, rng: np.random.Generator):
+    if isinstance(spec, Ids):
+        return rng.integers(spec.low, spec.high, spec.shape)
+    if all(isinstance(n, int) for n in spec):  # a shape
+        x = rng.standard_normal(spec)
+        return (x + 0.1 * np.sign(x)).astype(dtype)  # at least 0.1 from ReLU's kink
+    return tuple(_make_input(inner, dtype, rng) for inner in spec)
+
+
+def make_inputs(case: LayerCase, dtype, seed: int = 1) -> tuple:
+    """The forward arguments of the case, drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    return tuple(_make_input(spec, dtype, rng) for spec in case.inputs)
+
+
+def map_tree(fn: Callable[[np.ndarray], Any], tree: Any) -> Any:
+    """``fn`` applied to every float array of a nested tuple (an output, a gradient); others become None."""
+    if isinstance(tree, (tuple, list)):
+        return tuple(map_tree(fn, item) for item in tree)
+    return fn(tree) if isinstance(tree, np.ndarray) and tree.dtype.kind == "f" else None
+
+
+def float_leaf_names(inputs: tuple) -> list[str]:
+    """gradcheck's names of the float inputs: ``input 0``, ``input 1[0]``, ..."""
+
+    def walk(tree, path):
+        if isinstance(tree, (tuple, list)):
+            for index, item in enumerate(tree):
+                yield from walk(item, f"{path}[{index}]")
+        elif isinstance(tree, np.ndarray) and tree.dtype.kind == "f":
+            yield path
+
+    return [name for position, x in enumerate(inputs) for name in walk(x, f"input {position}")]
+
+
+def leaves(tree: Any) -> list:
+    """The leaves of a nested tuple, in order (None included)."""
+    if isinstance(tree, (tuple, list)):
+        return [leaf for item in tree for leaf in leaves(item)]
+    return [tree]
