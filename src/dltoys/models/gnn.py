@@ -51,7 +51,7 @@ class FeatureDropout(nn.Module):
         if not self.training or self.p == 0.0:
             self._cache = (None, None, x.shape)
             return x
-        nonzero = np.flatnonzero(x != 0)  # (nnz,); a boolean scan is 6x faster than one of floats
+        nonzero = np.flatnonzero(x != 0)  # (nnz,); a boolean scan (see benchmarks/NOTES.md)
         scale = (self.rng.random(len(nonzero), dtype=x.dtype) >= self.p).astype(x.dtype)
         scale *= 1 / (1 - self.p)
         out = np.zeros_like(x)
