@@ -69,7 +69,8 @@ def _cmd_tour(args: argparse.Namespace) -> int:
         config = make_config(toy, quick=not args.full)
         report = run_toy(name, config, run_dir=tour_dir / name, progress=args.progress)
         reports.append(report)
-        print(f"    {'pass' if report.passed else 'FAIL'} in {report.seconds:.1f} s", flush=True)
+        print(f"    {report.status}{': ' + report.notes[0] if report.skipped and report.notes else ''} "
+              f"in {report.seconds:.1f} s", flush=True)
     title = f"dltoys tour ({'full' if args.full else 'quick'} mode)"
     write_markdown(reports, tour_dir, title)
     write_html(reports, tour_dir, title)

@@ -19,7 +19,8 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 - Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
 - MNIST-1D: :func:`make_mnist1d` (the reference generator, ``mnist1d.py``)
 - IDX files (MNIST, Fashion-MNIST a user has): :func:`read_idx`, :func:`load_idx_images` (``idx.py``)
-- Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy, ``graphs.py``)
+- Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy), :func:`make_sbm`
+  (stochastic block models), :func:`load_cora` (the Planetoid files a user gives) (``graphs.py``)
 - Minibatches: :class:`Minibatches`, the one minibatch iterator (``batches.py``)
 - Text: :func:`read_text_file`, :func:`python_source_text`, :func:`split_text`
   (``text.py``), :class:`CharVocab`, :func:`lm_windows` (``vocab.py``), :class:`RandomWindows`
@@ -28,10 +29,10 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 
 from dltoys.data.batches import Minibatches
 from dltoys.data.digits import load_digits
-from dltoys.data.graphs import Graph, load_karate_club
 from dltoys.data.idx import IDXError, load_idx_images, read_idx
 from dltoys.data.mnist1d import MNIST1D, make_mnist1d, mnist1d_templates
 from dltoys.data.mixtures import MIXTURES, make_gaussian_mixture, mixture_centers, mode_coverage
+from dltoys.data.graphs import Graph, load_cora, load_karate_club, make_sbm
 from dltoys.data.parity import (
     MAX_TRUTH_TABLE_BITS,
     make_parity,
@@ -56,6 +57,7 @@ __all__ = [
     "Graph",
     "IDXError",
     "lm_windows",
+    "load_cora",
     "load_digits",
     "load_idx_images",
     "load_karate_club",
@@ -67,6 +69,7 @@ __all__ = [
     "make_mnist1d",
     "make_moons",
     "make_parity",
+    "make_sbm",
     "make_spirals",
     "make_xor",
     "MAX_TRUTH_TABLE_BITS",

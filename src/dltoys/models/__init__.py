@@ -6,6 +6,7 @@ from .cnn import CNN, CNNClassifier
 from .grnn import GRNN, PNN
 from .dbn import DBN
 from .gan import GAN, WGANGP, GANStep, WGANGPStep
+from .gnn import GAT, GCN, NodeClassificationStep, masked_accuracy
 from .logistic import LogisticRegression
 from .mlp import MLP, MLPClassifier, MLPRegressor
 from .perceptron import Perceptron, PerceptronCriterion, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
@@ -26,14 +27,18 @@ __all__ = [
     "DBN",
     "GAN",
     "GANStep",
+    "GAT",
+    "GCN",
     "GPT",
     "GRNN",
     "LabelPropagation",
     "LabelSpreading",
     "LogisticRegression",
+    "masked_accuracy",
     "MLP",
     "MLPClassifier",
     "MLPRegressor",
+    "NodeClassificationStep",
     "NotFittedError",
     "novikoff_bound",
     "OutOfRangeWarning",

@@ -5,11 +5,13 @@ the basement ``dltoys.utils``).
 """
 
 from . import double_backward, functional, init
-from .activation import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .activation import ELU, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .attention import MultiheadAttention
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding
+from .graph import EdgeIndex, GCNConv, MessagePassing, SAGEConv
+from .graph_attention import GATConv
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_mode
@@ -39,10 +41,14 @@ __all__ = [
     "double_backward",
     "Dropout",
     "Dropout2d",
+    "EdgeIndex",
+    "ELU",
     "Embedding",
     "eval_mode",
     "Flatten",
     "functional",
+    "GATConv",
+    "GCNConv",
     "GELU",
     "GRU",
     "GRUCell",
@@ -57,6 +63,7 @@ __all__ = [
     "LSTMCell",
     "MaxPool1d",
     "MaxPool2d",
+    "MessagePassing",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -69,6 +76,7 @@ __all__ = [
     "RNNBase",
     "RNNCell",
     "RNNCellBase",
+    "SAGEConv",
     "Sequential",
     "Sigmoid",
     "Softmax",

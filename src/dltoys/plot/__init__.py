@@ -10,6 +10,7 @@ from .bars import bars
 from .boundary import decision_boundary
 from .core import figure, finish
 from .curves import curves
+from .graphs import node_embedding
 from .images import image_grid
 from .legends import figure_legend
 from .matrix import confusion_counts, confusion_matrix
@@ -31,6 +32,7 @@ __all__ = [
     "hit_map",
     "image_grid",
     "labelled_map",
+    "node_embedding",
     "spring_layout",
     "u_matrix",
 ]

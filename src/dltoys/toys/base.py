@@ -207,16 +207,24 @@ class Report:
     config: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     run_dir: str = ""
+    skipped: str = ""  # why the toy did not run (its data is missing); the notes say how to get it
 
     @property
     def passed(self) -> bool:
+        """Every target reached (a skipped toy has none, and did not fail)."""
         return all(t.passed for t in self.targets)
+
+    @property
+    def status(self) -> str:
+        """'skipped', 'pass' or 'FAIL'."""
+        return "skipped" if self.skipped else ("pass" if self.passed else "FAIL")
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "toy": self.toy,
             "title": self.title,
             "passed": self.passed,
+            "skipped": self.skipped,
             "seconds": round(self.seconds, 3),
             "targets": [
                 {"name": t.name, "value": t.value, "goal": t.goal, "at_least": t.at_least, "passed": t.passed}
@@ -230,7 +238,7 @@ class Report:
         }
 
     def to_markdown(self, image_prefix: str = "") -> str:
-        status = "PASS" if self.passed else "FAIL"
+        status = f"SKIPPED ({self.skipped})" if self.skipped else ("PASS" if self.passed else "FAIL")
         lines = [f"## {self.title} (`{self.toy}`) — {status}, {self.seconds:.1f} s", "", self.shows, ""]
         if self.targets:
             lines += ["| figure | reached | target | |", "|---|---|---|---|"]

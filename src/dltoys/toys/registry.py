@@ -32,6 +32,8 @@ TOY_MODULES: dict[str, str] = {
     "karate": "dltoys.toys.karate",
     "semisupervised": "dltoys.toys.semisupervised",
     "grnn": "dltoys.toys.grnn",
+    "gcn-karate": "dltoys.toys.gcn_karate",
+    "cora": "dltoys.toys.cora",
     "rbm": "dltoys.toys.rbm",
     "dbn": "dltoys.toys.dbn",
     "gan": "dltoys.toys.gan",

@@ -30,7 +30,7 @@ def summary_rows(reports: Sequence[Report]) -> list[list[str]]:
             ])
             first = False
         if not targets:
-            rows.append([report.toy, "-", "-", "-", "pass" if report.passed else "FAIL", f"{report.seconds:.1f} s"])
+            rows.append([report.toy, report.skipped or "-", "-", "-", report.status, f"{report.seconds:.1f} s"])
     return rows
 
 
@@ -46,9 +46,11 @@ def summary_text(reports: Sequence[Report]) -> str:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
-    passed = sum(r.passed for r in reports)
+    passed = sum(r.passed and not r.skipped for r in reports)
+    skipped = sum(bool(r.skipped) for r in reports)
     total_time = sum(r.seconds for r in reports)
-    lines.append(f"{passed}/{len(reports)} toys reached their targets in {total_time:.0f} s")
+    lines.append(f"{passed}/{len(reports) - skipped} toys reached their targets in {total_time:.0f} s"
+                 + (f" ({skipped} skipped: no data)" if skipped else ""))
     return "\n".join(lines)
 
 
@@ -95,7 +97,7 @@ def write_html(reports: Sequence[Report], out_dir: Path, title: str) -> Path:
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</table>")
     for report in reports:
-        status = "pass" if report.passed else "fail"
+        status = "skipped" if report.skipped else ("pass" if report.passed else "fail")
         parts.append(f"<section id='{esc(report.toy)}'><h2>{esc(report.title)} (<code>{esc(report.toy)}</code>) "
                      f"<span class='{status}'>{status.upper()}</span>, {report.seconds:.1f} s</h2>")
         parts.append(f"<p>{esc(report.shows)}</p>")
