@@ -65,10 +65,10 @@ def test_make_config_applies_quick_then_overrides_and_runs_validation():
         make_config(toy, {"epochs": 0})
 
 
-def test_run_dirs_are_unique(tmp_path):
-    first = new_run_dir(tmp_path, "xor")
-    first.mkdir()
-    second = new_run_dir(tmp_path, "xor")
+def test_run_dirs_are_created_and_unique(tmp_path):
+    first = new_run_dir(tmp_path / "runs", "xor")  # the root is made too
+    second = new_run_dir(tmp_path / "runs", "xor")
+    assert first.is_dir() and second.is_dir()
     assert first != second and second.name.startswith("xor-")
 
 
