@@ -114,6 +114,11 @@ def test_a_failing_run_writes_a_failed_report_with_what_it_reached(fake_toy, cap
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["status"] == "FAILED" and metrics["passed"] is False
     assert "FAILED" in (folder / "report.html").read_text(encoding="utf-8")
+    # A library caller (a test) gets the error itself, after the same report was written.
+    with pytest.raises(FloatingPointError, match="nan at epoch 3"):
+        registry.run_toy("fake", registry.make_config(registry.get_toy("fake"), {"outcome": "fail"}),
+                         run_dir=fake_toy / "lib", progress=False)
+    assert "— FAILED" in (fake_toy / "lib" / "report.md").read_text(encoding="utf-8")
 
 
 def test_an_interrupted_run_writes_an_interrupted_report_and_exits_130(fake_toy, capsys):

@@ -123,7 +123,8 @@ def _cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
         return 0
     try:
         config = make_config(toy, parse_overrides(toy.Config, rest), quick=bool(args.quick))
-        report = run_toy(args.toy, config, out_root=Path(args.out), progress=args.progress)
+        report = run_toy(args.toy, config, out_root=Path(args.out), progress=args.progress,
+                         catch_errors=True)
     except ConfigError as exc:
         raise ConfigError(flag_names(str(exc), toy.Config)) from None
     except RunInterrupted as stop:
@@ -159,7 +160,8 @@ def _cmd_tour(args: argparse.Namespace) -> int:
         print(f"[{index}/{len(names)}] {name}: {toy.TITLE}", flush=True)
         config = make_config(toy, quick=not args.full)
         try:
-            report = run_toy(name, config, run_dir=tour_dir / name, progress=args.progress, html=False)
+            report = run_toy(name, config, run_dir=tour_dir / name, progress=args.progress, html=False,
+                             catch_errors=True)
         except RunInterrupted as stop:
             reports.append(stop.report)
             print(f"    INTERRUPTED after {stop.report.seconds:.1f} s; the tour stops here", flush=True)

@@ -213,13 +213,15 @@ def _notes(config: Config, results: dict, collapse: dict) -> list[str]:
     linear = {d: results[d]["linear"]["test_accuracy"] for d in results}
     logistic = {d: results[d]["logistic"]["test_accuracy"] for d in results}
     difference = max(c["relative_difference"] for c in collapse.values())
+    circles_loss = results["circles"]["logistic"]["history"].last("loss")
     notes.append(
         f"The linear network has {len(config.hidden_sizes)} hidden layers, yet its logits equal one affine map "
         f"x W^T + b (largest relative difference {difference:.1e}, float32 rounding): it draws a straight line, "
         f"reaching {linear['moons']:.1%} on moons (logistic regression: {logistic['moons']:.1%}) and "
         f"{linear['circles']:.1%} on circles (logistic regression: {logistic['circles']:.1%}). On circles "
-        f"log-loss training of a line ends at a loss of {results['circles']['logistic']['history'].last('loss'):.3f}"
-        ", ln 2, a coin toss; the best line for accuracy, cutting off one side of the outer ring, would reach "
+        f"log-loss training of a line ends at a loss of {circles_loss:.3f}"
+        + (", ln 2, a coin toss" if abs(circles_loss - np.log(2)) < 0.01 else f" (ln 2 = {np.log(2):.3f} is a coin toss)")
+        + "; the best line for accuracy, cutting off one side of the outer ring, would reach "
         f"{linear_ceiling(config)['circles']:.0%}, the target's ceiling."
     )
     sigmoid = {d: results[d]["sigmoid"]["test_accuracy"] for d in results}

@@ -127,8 +127,8 @@ def run(config: Config, ctx: RunContext) -> Report:
             f"Against the best reference ({best_name.split(' (')[0]}, {best['test_accuracy']:.1%}): "
             f"{'+' if gap >= 0 else ''}{100 * gap:.1f} points, "
             f"{abs(gap) * len(y_test):.0f} digit{'s' if round(abs(gap) * len(y_test)) != 1 else ''} of {len(y_test)}; "
-            "on a test set this size one digit is 0.3 points, so differences of a point or two are within the "
-            "noise of the split."
+            f"on a test set this size one digit is {100 / len(y_test):.2g} points, so differences of a point or two "
+            "are within the noise of the split."
         )
     plots = [_plot_results(ctx, config, ours, counts), _plot_mistakes(ctx, X_test, y_test, ours["predicted"])]
     plots = [p for p in plots if p]

@@ -133,9 +133,13 @@ def run(config: Config, ctx: RunContext) -> Report:
         "the usual defaults) by its mean validation accuracy over the last quarter of the epochs; the test "
         "split was used only for the test column.",
         "Ranking on held-out data: " + " < ".join(f"{c.label} {best[c.label]['test_accuracy']:.0%}" for c in ranked)
-        + f". The network has {adam['model'].num_parameters()} weights: a random guess is "
-        "right in all of them at once with vanishing odds, and a hill-climbing nudge is nearly orthogonal to "
-        "the downhill direction, which the gradient gives for free.",
+        + (f". Every gradient method beats both searches here. The network has {adam['model'].num_parameters()} "
+           "weights: a random guess is right in all of them at once with vanishing odds, and a hill-climbing nudge "
+           "is nearly orthogonal to the downhill direction, which the gradient gives for free."
+           if worst_gradient > best_search else
+           f". In this run a gradient-free search ({best_search:.0%}) did at least as well as the worst gradient "
+           f"method ({worst_gradient:.0%}): the budget or the learning-rate grid was too small for the gradient "
+           "methods to pull ahead."),
         "Wall time is measured in this run on a shared machine (validation included, the same for every "
         "optimizer); take its ratios, not its seconds.",
     ]

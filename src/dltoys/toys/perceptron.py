@@ -82,7 +82,8 @@ class _BlobRun:
         if not self.fit.converged:
             return (f"{self.name}: the rule did NOT converge in {self.fit.epochs} epochs ({self.fit.updates} updates): "
                     "this sample is not linearly separable (lower the noise).")
-        return (f"{self.name}: converged after {self.fit.epochs} epochs and {self.fit.updates} update(s), within "
+        within = "within" if self.fit.updates <= self.bound else "ABOVE (the theorem forbids that: a bug to report)"
+        return (f"{self.name}: converged after {self.fit.epochs} epochs and {self.fit.updates} update(s), {within} "
                 f"Novikoff's bound (R/γ)² = {self.bound:.0f} (γ the margin of {self.bound_from}); "
                 f"{self.test_accuracy:.1%} of the held-out points right.")
 

@@ -256,13 +256,15 @@ def run_toy(
     out_root: Path = Path("runs"),
     progress: bool | None = None,
     html: bool = True,
+    catch_errors: bool = False,
 ) -> Report:
     """Run one toy into its own folder: config.json, metrics.json, report.md, report.html and the plots.
 
     A run that raises still writes its report, marked FAILED, with the error and the
-    figures saved so far (the traceback goes to ``error.txt``), and returns it; a
-    :class:`ConfigError` found while running (a prompt the text cannot encode) is
-    re-raised after that, as it is the caller's to report. Ctrl-C writes an
+    figures saved so far (the traceback goes to ``error.txt``); then the error is
+    re-raised, unless ``catch_errors`` (what the CLI passes), which returns the FAILED
+    report instead. A :class:`ConfigError` found while running (a prompt the text
+    cannot encode) is always re-raised: it is the caller's to report. Ctrl-C writes an
     INTERRUPTED report and raises :class:`RunInterrupted`. ``html=False`` skips
     ``report.html`` (the tour writes one for all its toys).
     """
@@ -282,9 +284,14 @@ def run_toy(
         report = _unfinished_report(toy, ctx, FAILED, f"{type(exc).__name__}: {message}")
         (run_dir / "error.txt").write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
         report.notes.append("The full traceback is in error.txt in the run folder.")
-        if isinstance(exc, ConfigError):
+        if isinstance(exc, ConfigError) or not catch_errors:
             reraise = exc
     report.seconds = time.perf_counter() - start
+    missed = [t.name for t in report.targets if not t.passed]
+    if report.status == COMPLETED and missed:  # the first thing a reader of a missed run must see
+        report.notes.insert(0, f"This run MISSED {len(missed)} of its {len(report.targets)} targets ("
+                            + "; ".join(missed) + "): where a note below explains why something works, read it "
+                            "as what the toy is built to show, which this run did not.")
     report.config = dataclasses.asdict(config)
     report.run_dir = str(run_dir)
     ctx.write_json("metrics.json", report.to_dict())
@@ -294,7 +301,7 @@ def run_toy(
 
         write_html([report], run_dir, f"dltoys run {name}")
     if reraise is not None:
-        raise reraise
+        raise reraise.with_traceback(reraise.__traceback__)
     if report.status == INTERRUPTED:
         raise RunInterrupted(report)
     return report
