@@ -9,7 +9,7 @@ nothing depends on a display or a global backend.
 from .bars import bars
 from .boundary import decision_boundary
 from .core import figure, finish
-from .curves import curves
+from .curves import curves, gapped_line
 from .images import image_grid
 from .legends import figure_legend
 from .matrix import confusion_counts, confusion_matrix
@@ -23,5 +23,6 @@ __all__ = [
     "figure",
     "figure_legend",
     "finish",
+    "gapped_line",
     "image_grid",
 ]

@@ -24,6 +24,15 @@ SHOWS = (
 #: Activations in the order of the grid's columns (names of dltoys.models.MLP).
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "linear": "linear"}
+#: Line styles of the loss plot: sigmoid and linear can both sit on the ln 2 line (circles), so the
+#: linear one is dashed black over a thick sigmoid; every colour is one no other series is close to.
+LOSS_STYLES = {
+    "sigmoid": {"color": "#0072B2", "linewidth": 3.0, "alpha": 0.6},
+    "tanh": {"color": "#D55E00"},
+    "ReLU": {"color": "#009E73"},
+    "LeakyReLU": {"color": "#CC79A7", "linestyle": (0, (4, 1.5))},
+    "linear": {"color": "black", "linestyle": "--", "linewidth": 1.3},
+}
 #: The nonlinear activations that must reach ``Config.nonlinear_target`` on both data sets.
 MUST_LEARN = ("tanh", "relu", "leaky_relu")
 
@@ -269,6 +278,6 @@ def _plot_losses(config: Config, ctx: RunContext, results: dict) -> str:
         plot.curves(ax, {LABELS[a]: by_activation[a]["history"]["loss"] for a in ACTIVATIONS},
                     title=f"{data_name}: SGD, lr {config.lr}, momentum {config.momentum}",
                     ylabel="binary cross-entropy (training)", log_y=True,
-                    target=float(np.log(2)), target_label="ln 2: a coin toss")
+                    target=float(np.log(2)), target_label="ln 2: a coin toss", styles=LOSS_STYLES)
     plot.figure_legend(fig, axes, ncol=6)
     return ctx.save_figure(fig, "activations_losses")

@@ -153,7 +153,8 @@ def _plot_results(ctx: RunContext, config: Config, ours: dict, counts: np.ndarra
     plot.curves(ax_curves, {"training (dropout on)": history["accuracy"], "validation": history["val_accuracy"]},
                 title="accuracy against epochs", ylabel="accuracy",
                 target=config.test_target, target_label=f"test target ({config.test_target:.0%})")
-    ax_curves.set_ylim(0.8, 1.005)
+    lowest = min(min(history["accuracy"]), min(history["val_accuracy"]))  # every epoch stays in the plot
+    ax_curves.set_ylim(max(0.0, lowest - 0.02), 1.005)
     plot.confusion_matrix(ax_matrix, counts, title=f"test digits: {ours['test_accuracy']:.1%} correct",
                           xlabel="predicted digit", ylabel="true digit")
     return ctx.save_figure(fig, "digits")

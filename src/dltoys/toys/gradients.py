@@ -99,7 +99,8 @@ def run(config: Config, ctx: RunContext) -> Report:
     plot.curves(
         ax_norms, {labels[c]: norms[c] / norms[c][0] for c in CASES}, x=steps_back, log_y=True,
         title="||dL/dh_t|| relative to the last step, one random bit sequence",
-        xlabel="steps back from the end (T − 1 − t)", ylabel="||dL/dh_t|| / ||dL/dh_{T−1}||",
+        xlabel="steps back from the end (T − 1 − t)",
+        ylabel=r"$\|\partial L/\partial h_t\| \;/\; \|\partial L/\partial h_{T-1}\|$",  # mathtext: no literal braces
     )
     ax_norms.axhline(1.0, color="0.6", linewidth=0.8)
     plot.bars(
@@ -131,7 +132,7 @@ def run(config: Config, ctx: RunContext) -> Report:
         f"weights from seed {config.seed}); the loss is the binary cross-entropy of a linear read-out of h_{T - 1} "
         "against the sequence's parity. The curves are the norms the recurrent layer records during backward "
         "(record_hidden_grad_norms), divided by the norm at the last step.",
-        "Measured ratios ||dL/dh_0|| / ||dL/dh_{T-1}||: "
+        f"Measured ratios ||dL/dh_0|| / ||dL/dh_{T - 1}||: "
         + "; ".join(f"{labels[c]}: {ratio[c]:.2e}" for c in CASES) + ".",
         "Why. In a tanh RNN, dL/dh_{t-1} = (dL/dh_t · (1 − h_t²)) W_hh: every step multiplies by W_hh and by "
         "tanh' ≤ 1. PyTorch's init draws W_hh from U(−1/√H, 1/√H), whose spectral radius is about 1/√3 ≈ 0.58, so "

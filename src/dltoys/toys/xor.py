@@ -149,14 +149,15 @@ def _plot_parity(points: list[_ParityPoint], config: Config, ctx: RunContext) ->
         ([p.mlp_accuracy for p in points], f"MLP n-{config.parity_hidden}-1 tanh, Adam", "o"),
         ([p.mlp_train_accuracy for p in points], "MLP on its training rows", "."),
         ([p.lr_accuracy for p in points], "logistic regression", "s"),
-    ):
-        ax_acc.plot(n, values, marker=marker, linestyle="-" if marker != "." else ":", label=label)
+    ):  # no solid line across n that were not measured (dotted there)
+        plot.gapped_line(ax_acc, n, values, marker=marker, linestyle="-" if marker != "." else "--", label=label)
     ax_acc.axhline(0.5, linestyle="--", color="0.4", linewidth=1, label="chance (50%)")
     ax_acc.set_ylim(0.35, 1.05)
     plot.finish(ax_acc, "accuracy against the number of bits (white: all $2^n$ patterns scored)",
-                "number of bits n", "accuracy")
+                "number of bits n (dotted: n between not measured)" if np.any(np.diff(n) > 1) else "number of bits n",
+                "accuracy")
     coverage = [p.coverage for p in points]
-    ax_cover.plot(n, coverage, "o-", label="distinct patterns in the training rows / $2^n$")
+    plot.gapped_line(ax_cover, n, coverage, marker="o", label="distinct patterns in the training rows / $2^n$")
     plot.finish(ax_cover, "how much of the input space the training rows show", "number of bits n",
                 "fraction of all patterns", log_y=min(coverage) < 0.1, legend=True)
     if min(coverage) >= 0.1:
