@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
+# The test-only reference libraries of the families (the tests skip cleanly without them).
+ORACLES := torch_geometric==2.8.1 minisom==2.3.6 statsmodels==0.15.0 mnist1d==0.0.2.post1 safetensors==0.8.0
 
 .PHONY: demo test test-fast test-slow oracle bench bench-smoke bench-peers clean
 
@@ -41,9 +43,10 @@ test-fast: $(VENV)/.dev
 test-slow: $(VENV)/.dev
 	$(BIN)/python -m pytest -q -m slow
 
-## oracle: install the PyTorch CPU build the parity tests and benchmarks compare against
+## oracle: install the PyTorch CPU build and the other reference libraries the parity tests compare against
 oracle: $(VENV)/.dev
 	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q $(ORACLES)
 
 ## bench: dltoys vs PyTorch CPU on the reference models at 1 and 2 threads; writes benchmarks/RESULTS.md
 bench: oracle

@@ -353,9 +353,11 @@ def test_bad_arguments_are_named():
     with pytest.raises(TypeError, match="model: expected a dltoys Module"):
         fit(lambda v: v, loss, optimizer, x, y)
     with pytest.raises(TypeError, match="optimizer: expected a dltoys.optim Optimizer"):
-        Trainer(model, loss, object())
+        fit(model, loss, object(), x, y)
+    with pytest.raises(TypeError, match="step: expected a dltoys.train.Step"):
+        Trainer(model)
     with pytest.raises(TypeError, match=r"callbacks\[0\]"):
-        Trainer(model, loss, optimizer, callbacks=[print])
+        fit(model, loss, optimizer, x, y, callbacks=[print])
     with pytest.raises(ValueError, match="reduce to a scalar"):
         fit(model, nn.CrossEntropyLoss(reduction="none"), optimizer, x, y, rng=0, epochs=1)
     with pytest.raises(TypeError, match="validation_data: expected a pair"):

@@ -15,6 +15,7 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 - By name: :func:`make_dataset`, :data:`GENERATORS` (``registry.py``)
 - Splits: :func:`train_val_test_split` -> :class:`Split` (``split.py``)
 - Digits: :func:`load_digits` (scikit-learn's bundled copy, ``digits.py``)
+- Graphs: :class:`Graph`, :func:`load_karate_club` (networkx's copy, ``graphs.py``)
 - Minibatches: :class:`Minibatches`, the one minibatch iterator (``batches.py``)
 - Text: :func:`read_text_file`, :func:`python_source_text`, :func:`split_text`
   (``text.py``), :class:`CharVocab`, :func:`lm_windows` (``vocab.py``)
@@ -22,6 +23,7 @@ return ``(X, y)``: ``X`` float32 by default (``dtype=``), ``y`` int64 class labe
 
 from dltoys.data.batches import Minibatches
 from dltoys.data.digits import load_digits
+from dltoys.data.graphs import Graph, load_karate_club
 from dltoys.data.parity import (
     MAX_TRUTH_TABLE_BITS,
     make_parity,
@@ -40,6 +42,7 @@ from dltoys.data.vocab import CharVocab, lm_windows
 __all__ = [
     "ADDING_BASELINE_MSE",
     "CharVocab",
+    "Graph",
     "GENERATORS",
     "MAX_TRUTH_TABLE_BITS",
     "Minibatches",
@@ -47,6 +50,7 @@ __all__ = [
     "as_sequences",
     "lm_windows",
     "load_digits",
+    "load_karate_club",
     "make_adding",
     "make_blobs",
     "make_circles",

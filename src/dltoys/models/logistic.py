@@ -172,12 +172,14 @@ class LogisticRegression(nn.Module):
             X_val = self._features(validation_data[0])
             validation_data = (X_val, check_binary_labels(validation_data[1], len(X_val)).astype(self.dtype)[:, None])
         lr = check_float("lr", lr, low=0.0, low_inclusive=False)
-        trainer = train.Trainer(
-            self, nn.BCEWithLogitsLoss(), optim.SGD(self.parameters(), lr=lr, momentum=momentum),
-            metrics={"accuracy": train.binary_accuracy_logits}, callbacks=callbacks,
-            epochs=epochs, batch_size=batch_size, shuffle=batch_size is not None, progress=progress,
-        )
         try:
-            return trainer.fit(X, target, validation_data=validation_data, rng=rng)
-        finally:
-            self.history = trainer.history  # kept when training stops with an error too
+            self.history = train.fit(
+                self, nn.BCEWithLogitsLoss(), optim.SGD(self.parameters(), lr=lr, momentum=momentum), X, target,
+                validation_data=validation_data, metrics={"accuracy": train.binary_accuracy_logits},
+                callbacks=callbacks, rng=rng, epochs=epochs, batch_size=batch_size,
+                shuffle=batch_size is not None, progress=progress,
+            )
+        except train.NonFiniteError as exc:
+            self.history = exc.history  # the epochs before the error
+            raise
+        return self.history

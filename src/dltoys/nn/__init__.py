@@ -10,7 +10,7 @@ from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
-from .module import Module, ModuleList, Parameter, Sequential, eval_mode
+from .module import Module, ModuleDict, ModuleList, Parameter, Sequential, eval_mode
 from .normalization import BatchNorm1d
 from .recurrent import GRU, LSTM, RNN, RNNBase
 
@@ -30,6 +30,7 @@ __all__ = [
     "Loss",
     "MSELoss",
     "Module",
+    "ModuleDict",
     "ModuleList",
     "Parameter",
     "RNN",

@@ -308,6 +308,46 @@ class ModuleList(Module):
         return list(self.children())[index]
 
 
+class ModuleDict(Module):
+    """Named child modules (a GAN's generator and discriminator), as ``torch.nn.ModuleDict``.
+
+    State-dict keys are ``"<name>.<key>"``: ``{"generator": g}`` gives ``"generator.0.weight"``.
+    It has no forward: it holds modules that something else calls.
+    """
+
+    def __init__(self, modules: "dict[str, Module] | None" = None):
+        super().__init__()
+        for name, module in (modules or {}).items():
+            self[name] = module
+
+    def __setitem__(self, name: str, module: Module) -> None:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise TypeError(f"ModuleDict: names must be identifiers, received {name!r}")
+        if name in vars(self) and not isinstance(getattr(self, name), Module):
+            raise KeyError(f"ModuleDict: {name!r} is an attribute of ModuleDict itself; choose another name")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: entry {name!r} must be a Module, received {type(module).__name__}")
+        setattr(self, name, module)
+
+    def __getitem__(self, name: str) -> Module:
+        for child_name, child in self.named_children():
+            if child_name == name:
+                return child
+        raise KeyError(f"ModuleDict: no module {name!r}; holds {', '.join(self.keys()) or 'none'}")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.children())
+
+    def __iter__(self) -> Iterator[str]:
+        return self.keys()
+
+    def keys(self) -> Iterator[str]:
+        return (name for name, _ in self.named_children())
+
+    def items(self) -> Iterator[tuple[str, Module]]:
+        return self.named_children()
+
+
 class Sequential(ModuleList):
     """Modules applied in order; backward runs them in reverse.
 

@@ -25,7 +25,7 @@ from .lr_scheduler import (
     MultiStepLR,
     StepLR,
 )
-from .optimizer import Optimizer
+from .optimizer import Optimizer, OptimizerDict
 from .rmsprop import RMSprop
 from .sgd import SGD
 
@@ -41,6 +41,7 @@ __all__ = [
     "LinearLR",
     "MultiStepLR",
     "Optimizer",
+    "OptimizerDict",
     "RMSprop",
     "RandomSearch",
     "SGD",

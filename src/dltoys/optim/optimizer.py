@@ -162,3 +162,63 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.hyperparams().items())
         return f"{type(self).__name__}({args})"
+
+
+class OptimizerDict(Optimizer):
+    """Several named optimizers as one (a GAN's two), for checkpoints and the training loop.
+
+    ``step`` and ``zero_grad`` act on every optimizer; ``state_dict`` nests each
+    one's state under its name, and ``load_state_dict`` loads all of them or, if
+    one does not fit, none (each is put back as it was).
+
+    Parameters
+    ----------
+    optimizers : dict of str -> Optimizer
+    """
+
+    hyperparam_names: tuple[str, ...] = ()
+
+    def __init__(self, optimizers: dict[str, Optimizer]):
+        if not isinstance(optimizers, dict) or not optimizers:
+            raise TypeError(f"OptimizerDict: expected a non-empty dict of name -> Optimizer, received {optimizers!r}")
+        for name, optimizer in optimizers.items():
+            if not isinstance(name, str) or not isinstance(optimizer, Optimizer):
+                raise TypeError(
+                    f"OptimizerDict: entry {name!r} must be a str -> Optimizer, received {type(optimizer).__name__}"
+                )
+        self.optimizers = dict(optimizers)
+        self.params = [param for optimizer in self.optimizers.values() for param in optimizer.params]
+        self.state = {}
+
+    @property
+    def lr(self) -> dict[str, float]:  # type: ignore[override]
+        return {name: optimizer.lr for name, optimizer in self.optimizers.items()}
+
+    def zero_grad(self) -> None:
+        for optimizer in self.optimizers.values():
+            optimizer.zero_grad()
+
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        raise TypeError("OptimizerDict: step each optimizer by name (optimizers['generator'].step())")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"type": "OptimizerDict", "optimizers": {name: opt.state_dict() for name, opt in self.optimizers.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or state.get("type") != "OptimizerDict":
+            raise ValueError(f"OptimizerDict.load_state_dict: the state belongs to a {state.get('type')!r}")
+        saved = state.get("optimizers")
+        if not isinstance(saved, dict) or set(saved) != set(self.optimizers):
+            names = sorted(saved) if isinstance(saved, dict) else saved
+            raise KeyError(f"OptimizerDict.load_state_dict: holds optimizers {names}, expected {sorted(self.optimizers)}")
+        before = {name: optimizer.state_dict() for name, optimizer in self.optimizers.items()}
+        try:
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(saved[name])
+        except Exception:
+            for name, optimizer in self.optimizers.items():
+                optimizer.load_state_dict(before[name])
+            raise
+
+    def __repr__(self) -> str:
+        return f"OptimizerDict({', '.join(f'{k}={v!r}' for k, v in self.optimizers.items())})"

@@ -1,9 +1,15 @@
 """dltoys.train: the one training loop, its callbacks and metrics, safe checkpoints.
 
-- :func:`fit` / :class:`Trainer`: minibatch training with a per-epoch shuffle from an
-  explicit rng, train/validation metrics per epoch in a :class:`History`, callbacks,
-  a progress bar on terminals only, and an error naming the epoch and batch when the
-  loss stops being finite. Settings live in :class:`TrainConfig`.
+- :class:`Trainer`: the one loop, epochs over any re-iterable source of batches, a
+  :class:`Step` per batch that returns the batch's logs; per-epoch means in a
+  :class:`History`, validation, callbacks, a progress bar on terminals only, and an
+  error naming the value, epoch and batch when a log stops being finite. Settings
+  live in :class:`TrainConfig`.
+- Steps: :class:`SupervisedStep` (forward, loss, backward, optimizer step),
+  :class:`ClosureStep` (gradient-free optimizers); a family with its own update
+  subclasses :class:`Step` beside its model.
+- :func:`fit`: supervised training on arrays in one call (a :class:`SupervisedStep`
+  over minibatches shuffled by an explicit rng).
 - :func:`evaluate`, :func:`predict`: batched, in eval mode.
 - Callbacks: :class:`EarlyStopping`, :class:`StopAtTarget`, :class:`ModelCheckpoint`,
   :class:`LearningRateScheduler`, :class:`ClipGradNorm` (base :class:`Callback`).
@@ -21,15 +27,10 @@ from .callbacks import Callback, ClipGradNorm, EarlyStopping, LearningRateSchedu
 from .checkpoint import Checkpoint, CheckpointError, load, read, save
 from .config import TrainConfig
 from .history import History
-from .loop import (
-    NonFiniteError,
-    NonFiniteLossError,
-    NonFiniteParameterError,
-    Trainer,
-    evaluate,
-    fit,
-    predict,
-)
+from .step import ClosureStep, Step, SupervisedStep
+from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError
+from .evaluate import evaluate, predict
+from .loop import Trainer, fit
 from .threads import blas_threads
 from .metrics import METRICS, accuracy, binary_accuracy, binary_accuracy_logits, mse
 
@@ -38,6 +39,7 @@ __all__ = [
     "METRICS",
     "Callback",
     "Checkpoint",
+    "ClosureStep",
     "CheckpointError",
     "ClipGradNorm",
     "EarlyStopping",
@@ -48,7 +50,9 @@ __all__ = [
     "NonFiniteError",
     "NonFiniteLossError",
     "NonFiniteParameterError",
+    "Step",
     "StopAtTarget",
+    "SupervisedStep",
     "TrainConfig",
     "Trainer",
     "accuracy",

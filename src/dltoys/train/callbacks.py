@@ -2,14 +2,16 @@
 
 A callback subclasses :class:`Callback` and overrides the hooks it needs. Each
 hook receives the :class:`~dltoys.train.Trainer`, whose attributes it may read
-(``model``, ``loss``, ``optimizer``, ``config``, ``history``, ``epoch``,
-``rng``) and whose ``stop(reason)`` ends the run after the current epoch.
+(``step``, ``modules`` and ``optimizers`` by name, ``model`` and ``optimizer``
+(the only one, or all of them as one ``ModuleDict`` / ``OptimizerDict``),
+``config``, ``history``, ``epoch``, ``rng``, ``batch_logs``) and whose
+``stop(reason)`` ends the run after the current epoch.
 
 Order of the hooks in a run::
 
     on_train_begin
     for each epoch:   on_epoch_begin
-        for each batch:   [forward, loss, backward]  on_before_step  [optimizer step]  on_batch_end
+        for each batch:   [the step: ... on_before_step before each optimizer step ...]  on_batch_end
         [validation; the epoch's logs go into trainer.history]  on_epoch_end(logs)
     on_train_end      (only when the run ends normally, not after an exception)
 
@@ -41,9 +43,11 @@ class Callback:
         pass
 
     def on_before_step(self, trainer: "Trainer") -> None:
-        """After backward, before ``optimizer.step()`` (gradient clipping goes here).
+        """After the gradients are computed, before an ``optimizer.step()`` (gradient clipping goes here).
 
-        Not called for gradient-free optimizers, which have no backward pass.
+        ``trainer.updating`` names the optimizer about to step (a step with two
+        optimizers calls this once for each). Not called for gradient-free
+        optimizers, which have no gradients.
         """
 
     def on_batch_end(self, trainer: "Trainer", batch: int, loss: float) -> None:
@@ -212,7 +216,8 @@ class ClipGradNorm(Callback):
     Parameters
     ----------
     max_norm : float
-        Largest allowed norm of all the model's gradients together, ``>= 0``.
+        Largest allowed norm of the gradients together, ``>= 0``: those of the
+        optimizer about to step (a GAN clips each network's on its own).
     norm_type : float or "inf", default 2.0
 
     Attributes
@@ -231,7 +236,9 @@ class ClipGradNorm(Callback):
         self.norms: list[float] = []
 
     def on_before_step(self, trainer: "Trainer") -> None:
-        self.norms.append(clip_grad_norm_(trainer.model.parameters(), self.max_norm, self.norm_type))
+        # The parameters of the optimizer about to step (all modules' for a step that names none).
+        params = trainer.step.parameters_of(trainer.updating)
+        self.norms.append(clip_grad_norm_(params, self.max_norm, self.norm_type))
 
 
 class LearningRateScheduler(Callback):

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..nn.module import Module
-from ..optim.optimizer import Optimizer
+from ..nn.module import Module, ModuleDict
+from ..optim.optimizer import Optimizer, OptimizerDict
 
 #: Written into every checkpoint and checked on reading.
 FORMAT_NAME = "dltoys-checkpoint"
@@ -165,6 +165,15 @@ def _write_atomically(path: Path, arrays: dict[str, np.ndarray], compress: bool)
     _fsync_directory(directory)
 
 
+def _as_one(model: Any, optimizer: Any) -> tuple[Any, Any]:
+    """Several named models or optimizers (dicts) become one ModuleDict / OptimizerDict."""
+    if isinstance(model, dict):
+        model = ModuleDict(model)
+    if isinstance(optimizer, dict):
+        optimizer = OptimizerDict(optimizer)
+    return model, optimizer
+
+
 def save(
     path: str | os.PathLike,
     model: Module,
@@ -181,8 +190,10 @@ def save(
         The file to write, used exactly as given (no suffix is added; ``.npz``
         is the convention). Its directory must exist. An existing file is
         replaced only once the new one is completely on disk.
-    model : Module
-    optimizer : Optimizer, optional
+    model : Module, or dict of str -> Module
+        A dict (a GAN's generator and discriminator) is saved as one
+        :class:`~dltoys.nn.ModuleDict`: keys ``"<name>.<key>"``.
+    optimizer : Optimizer, or dict of str -> Optimizer, optional
         Its ``state_dict()`` (hyperparameters, step count, state buffers) is
         stored so that :func:`load` can resume training exactly.
     extra : JSON-like, optional
@@ -197,6 +208,7 @@ def save(
     Path
         The path written.
     """
+    model, optimizer = _as_one(model, optimizer)
     if not isinstance(model, Module):
         raise TypeError(f"model: expected a dltoys Module, received {type(model).__name__}")
     if optimizer is not None and not isinstance(optimizer, Optimizer):
@@ -356,8 +368,8 @@ def load(
     Parameters
     ----------
     path : str or PathLike
-    model : Module
-        Built with the same architecture as the saved one; its parameters and
+    model : Module, or dict of str -> Module
+        Built with the same architecture as the saved one (a dict: the same names); its parameters and
         buffers are overwritten in place (cast to the model's dtype).
     optimizer : Optimizer, optional
         Built over ``model.parameters()`` with the same type as the saved one;
@@ -380,6 +392,7 @@ def load(
         from a file that holds none, another optimizer type, or optimizer state
         that does not fit the optimizer's parameters.
     """
+    model, optimizer = _as_one(model, optimizer)
     if not isinstance(model, Module):
         raise TypeError(f"model: expected a dltoys Module, received {type(model).__name__}")
     if optimizer is not None and not isinstance(optimizer, Optimizer):

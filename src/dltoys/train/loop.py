@@ -1,25 +1,22 @@
 """The one training loop of dltoys: :class:`Trainer`, :func:`fit`, :func:`evaluate`, :func:`predict`.
 
-One optimizer step per minibatch::
+The loop and the step are apart. :class:`Trainer` iterates epochs over any
+re-iterable source of batches and calls a :class:`~dltoys.train.Step` on each
+batch; the step trains on it and returns the batch's logs (named floats). The
+loop owns the rest: callbacks, history, the progress bar, non-finite checks,
+validation, early stopping, checkpoints. It does not know what supervision is.
 
-    model.zero_grad()
-    output = model(*inputs)                # (batch, ...) in the model's dtype
-    value = loss(output, target)           # a 0-d array
-    model.backward(loss.backward())        # gradients accumulate into .grad
-    callbacks: on_before_step              # e.g. gradient clipping
-    optimizer.step()
+:func:`fit` is supervised training on arrays: a :class:`SupervisedStep` (forward,
+loss, backward, optimizer step) over :class:`~dltoys.data.Minibatches`.
 
-A gradient-free optimizer (``optimizer.needs_gradients`` False) gets
-``optimizer.step(closure)`` instead, where ``closure()`` runs the forward pass
-and the loss on the batch (no backward) and returns the loss as a float.
-
-Batches are passed to the model as they are stored (uint8 pixels, int64 token
+Batches are passed to the step as they are stored (uint8 pixels, int64 token
 ids): layers cast their inputs to their dtype, so the loop never upcasts and
 integer ids stay integers. A float32 model trains in float32 throughout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from typing import Any, Iterable, Mapping, Sequence
@@ -27,233 +24,112 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..data.batches import Minibatches
-from ..nn.module import Module, eval_mode
-from ..optim.optimizer import Optimizer
+from ..nn.module import Module, ModuleDict, eval_mode
+from ..optim.optimizer import Optimizer, OptimizerDict
 from ..utils import RngLike, as_rng
 from .allocator import tune_allocator
 from .callbacks import Callback
 from .config import TrainConfig
 from .history import History
-from .metrics import Metric, resolve_metrics
+from .metrics import Metric
+from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, _first_non_finite
+from .evaluate import Inputs, _as_inputs, _Averages, _input_names
 from .progress import ProgressBar, progress_enabled
+from .step import Step, supervised_step
 
-Inputs = Any  # an array, or a tuple of arrays for a model with several inputs
-
-
-class NonFiniteError(FloatingPointError):
-    """Training diverged: a loss or a parameter became NaN or infinite.
-
-    Attributes
-    ----------
-    history : History or None
-        The epochs completed before the divergence (set by the training loop),
-        so a caller can still plot the curve up to where it stopped.
-    """
-
-    history: "History | None" = None
+def _is_reiterable(data: Any) -> bool:
+    try:
+        iterator = iter(data)
+    except TypeError:
+        return False
+    return iterator is not data  # a generator or iterator would be empty from the second epoch on
 
 
-class NonFiniteLossError(NonFiniteError):
-    """The training loss of a batch was not finite (raised before that batch's update).
-
-    Attributes
-    ----------
-    epoch, batch : int
-        Where it happened, both counted from 1.
-    value : float
-    """
-
-    def __init__(self, epoch: int, batch: int, n_batches: int, value: float):
-        self.epoch, self.batch, self.value = epoch, batch, value
-        super().__init__(
-            f"the training loss became {value} at epoch {epoch}, batch {batch} of {n_batches}; the "
-            "weights are those before this batch. Usual causes: a learning rate too high, inputs "
-            "that are not scaled, or a log/division of zero in a custom loss."
-        )
-
-
-class NonFiniteParameterError(NonFiniteError):
-    """A parameter held NaN or infinite values after an epoch.
-
-    Attributes
-    ----------
-    epoch : int
-    parameter : str
-        The first parameter (``named_parameters`` order) that is not finite.
-    """
-
-    def __init__(self, epoch: int, parameter: str, count: int, size: int):
-        self.epoch, self.parameter = epoch, parameter
-        super().__init__(
-            f"parameter {parameter!r} holds {count} non-finite values (of {size}) after epoch {epoch}; "
-            "training diverged (lower the learning rate or clip the gradients)"
-        )
-
-
-def _as_inputs(x: Inputs) -> tuple:
-    """A tuple of model inputs: a tuple stays several inputs, anything else is one."""
-    return tuple(x) if isinstance(x, tuple) else (x,)
-
-
-def _input_names(name: str, inputs: tuple) -> list[str]:
-    return [name] if len(inputs) == 1 else [f"{name}[{index}]" for index in range(len(inputs))]
-
-
-def _scalar(value: Any, where: str) -> float:
-    if np.ndim(value) != 0:
-        raise ValueError(
-            f"{where}: the loss must reduce to a scalar (reduction='mean' or 'sum'), received shape {np.shape(value)}"
-        )
-    return float(value)
-
-
-def _first_non_finite(model: Module) -> tuple[str, int, int] | None:
-    for name, param in model.named_parameters():
-        finite = np.isfinite(param.data)
-        if not finite.all():
-            return name, int(finite.size - np.count_nonzero(finite)), finite.size
-    return None
-
-
-class _Averages:
-    """Sample-weighted means of the loss and metrics over the batches of a pass."""
-
-    def __init__(self) -> None:
-        self.sums: dict[str, float] = {}
-        self.count = 0
-
-    def add(self, values: dict[str, float], n: int) -> None:
-        for key, value in values.items():
-            self.sums[key] = self.sums.get(key, 0.0) + value * n
-        self.count += n
-
-    def means(self, prefix: str = "") -> dict[str, float]:
-        return {prefix + key: total / self.count for key, total in self.sums.items()}
-
-
-def evaluate(
-    model: Module,
-    loss: Module | None,
-    x: Inputs,
-    y: Any,
-    *,
-    batch_size: int | None = 256,
-    metrics: Mapping[str, Metric | str] | Sequence[Metric | str] | None = None,
-) -> dict[str, float]:
-    """Loss and metrics of ``model`` on a data set, in evaluation mode.
-
-    Every module is switched to eval mode (dropout off, batch norm on running
-    statistics) and put back in the mode it had, also on error.
-
-    Parameters
-    ----------
-    model : Module
-    loss : Loss or None
-        None reports the metrics only.
-    x : ndarray of shape (N, ...), or a tuple of such arrays for several model inputs
-    y : ndarray of shape (N, ...)
-    batch_size : int or None, default 256
-        None evaluates the whole set in one batch.
-    metrics : names or callables, see :func:`dltoys.train.metrics.resolve_metrics`
-
-    Returns
-    -------
-    dict
-        ``{"loss": ..., "<metric>": ...}``: means over the samples (each batch
-        weighted by its size).
-    """
-    metric_fns = resolve_metrics(metrics)
-    inputs = _as_inputs(x)
-    batches = Minibatches(*inputs, y, batch_size=batch_size, names=[*_input_names("x", inputs), "y"])
-    averages = _Averages()
-    with eval_mode(model):
-        for batch in batches:
-            *batch_inputs, target = batch
-            output = model(*batch_inputs)
-            values = {} if loss is None else {"loss": _scalar(loss(output, target), "evaluate")}
-            for name, metric in metric_fns.items():
-                values[name] = float(metric(output, target))
-            averages.add(values, len(target))
-    return averages.means()
-
-
-def predict(model: Module, x: Inputs, *, batch_size: int | None = 256) -> Any:
-    """The model's outputs on ``x``, batch by batch in evaluation mode, concatenated.
-
-    Parameters
-    ----------
-    model : Module
-    x : ndarray of shape (N, ...), or a tuple of arrays for several model inputs
-    batch_size : int or None, default 256
-
-    Returns
-    -------
-    ndarray of shape (N, ...), or a tuple of them when the model returns a tuple.
-    """
-    inputs = _as_inputs(x)
-    batches = Minibatches(*inputs, batch_size=batch_size, names=_input_names("x", inputs))
-    with eval_mode(model):
-        outputs = [model(*batch) for batch in batches]
-    if isinstance(outputs[0], tuple):
-        return tuple(np.concatenate(parts) for parts in zip(*outputs))
-    return np.concatenate(outputs)
+def _check_logs(logs: Any, step: Step, where: str) -> dict[str, float]:
+    if not isinstance(logs, Mapping):
+        raise TypeError(f"{type(step).__name__}.{where} must return a dict of named floats, received {type(logs).__name__}")
+    checked = {}
+    for key, value in logs.items():
+        try:
+            checked[str(key)] = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"{type(step).__name__}.{where}: log {key!r} must be a number, received {type(value).__name__}"
+            ) from None
+    return checked
 
 
 class Trainer:
-    """Trains a model with a loss and an optimizer; callbacks and metrics attach here.
+    """The one training loop: epochs over batches, a :class:`~dltoys.train.Step` per batch.
+
+    The loop owns everything around the step: callbacks, the :class:`History`,
+    the progress bar, non-finite checks (every logged value of every batch, every
+    parameter of every module after each epoch), validation, early stopping and
+    checkpoints (through callbacks), and the train/eval mode of the step's modules.
 
     Parameters
     ----------
-    model : Module
-    loss : Loss
-        A :mod:`dltoys.nn` loss with ``forward(output, target)`` -> 0-d array and ``backward()``.
-    optimizer : Optimizer
-        Over ``model.parameters()``. Gradient-free ones (``needs_gradients=False``)
-        get ``step(closure)``.
-    metrics : names or callables, optional
-        ``["accuracy"]``, ``{"acc": accuracy}``; see :mod:`dltoys.train.metrics`.
+    step : Step
+        What happens to one batch (:class:`SupervisedStep`, :class:`ClosureStep`,
+        or a family's own: a GAN's, contrastive divergence, a SOM's update).
     callbacks : iterable of Callback, optional
         Called in the given order.
     config : TrainConfig, optional
         Settings; keyword ``overrides`` replace single fields (``epochs=50``).
+        ``batch_size``, ``shuffle`` and ``drop_last`` are used by :func:`fit`,
+        which builds the batches; :meth:`fit` takes batches as they come.
 
     Attributes
     ----------
+    step : Step
+    modules, optimizers : dict
+        The step's named modules and optimizers.
+    model, optimizer
+        The step's only module / optimizer (an error names them when there are several).
     history : History
         Of the last (or running) :meth:`fit`.
     epoch : int
         The current (or last) epoch, counted from 1; 0 before training.
     rng : numpy.random.Generator or None
-        The shuffling generator of the running fit.
-    batches_per_epoch : int
+        The data source's shuffling generator (``batches.rng``), if it has one.
+    batches_per_epoch : int or None
+        ``len(batches)`` when the source has a length.
+    updating : str or None
+        While a step calls ``before_update(name)``: the optimizer about to step.
+    batch_logs : dict
+        The logs of the last batch.
     stop_reason : str or None
         Set by :meth:`stop`.
+
+    Examples
+    --------
+    >>> step = SupervisedStep(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()))
+    >>> trainer = Trainer(step, callbacks=[EarlyStopping(patience=3)], epochs=20)
+    >>> history = trainer.fit(Minibatches(x, y, batch_size=64, shuffle=True, rng=0),
+    ...                       validation=Minibatches(x_val, y_val, batch_size=256))
     """
 
     def __init__(
         self,
-        model: Module,
-        loss: Module,
-        optimizer: Optimizer,
+        step: Step,
         *,
-        metrics: Mapping[str, Metric | str] | Sequence[Metric | str] | None = None,
         callbacks: Iterable[Callback] = (),
         config: TrainConfig | None = None,
         **overrides: Any,
     ):
-        if not isinstance(model, Module):
-            raise TypeError(f"model: expected a dltoys Module, received {type(model).__name__}")
-        if not isinstance(loss, Module) or not callable(getattr(loss, "backward", None)):
-            raise TypeError(f"loss: expected a dltoys.nn loss (a Module with backward), received {type(loss).__name__}")
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer: expected a dltoys.optim Optimizer, received {type(optimizer).__name__}")
+        if not isinstance(step, Step):
+            raise TypeError(
+                f"step: expected a dltoys.train.Step (SupervisedStep(model, loss, optimizer) for supervised "
+                f"training, or train.fit(...)), received {type(step).__name__}"
+            )
         if config is None:
             config = TrainConfig()
         elif not isinstance(config, TrainConfig):
             raise TypeError(f"config: expected a TrainConfig, received {type(config).__name__}")
         self.config = config.replace(**overrides) if overrides else config
-        self.model, self.loss, self.optimizer = model, loss, optimizer
-        self.metrics = resolve_metrics(metrics)
+        self.step = step
+        if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
+            raise TypeError(f"callbacks: expected a list of Callback, received {type(callbacks).__name__}")
         self.callbacks = list(callbacks)
         for index, callback in enumerate(self.callbacks):
             if not isinstance(callback, Callback):
@@ -261,30 +137,106 @@ class Trainer:
         self.history = History()
         self.epoch = 0
         self.rng: np.random.Generator | None = None
-        self.batches_per_epoch = 0
+        self.batches_per_epoch: int | None = 0
+        self.updating: str | None = None
+        self.batch_logs: dict[str, float] = {}
         self.stop_reason: str | None = None
+
+    # ------------------------------------------------------------ the step's parts
+    @property
+    def modules(self) -> dict[str, Module]:
+        return self.step.modules
+
+    @property
+    def optimizers(self) -> dict[str, Optimizer]:
+        return self.step.optimizers
+
+    @property
+    def model(self) -> Module:
+        """The step's only module, or all of them as one ModuleDict (state dicts, checkpoints)."""
+        modules = self.step.modules
+        return next(iter(modules.values())) if len(modules) == 1 else ModuleDict(modules)
+
+    @property
+    def optimizer(self) -> Optimizer | None:
+        """The step's only optimizer, an OptimizerDict of several, or None without one."""
+        optimizers = self.step.optimizers
+        if not optimizers:
+            return None
+        return next(iter(optimizers.values())) if len(optimizers) == 1 else OptimizerDict(optimizers)
+
+    @property
+    def loss(self) -> Module:
+        loss = getattr(self.step, "loss", None)
+        if loss is None:
+            raise AttributeError(f"{type(self.step).__name__} has no single loss")
+        return loss
+
+    @property
+    def metrics(self) -> dict[str, Metric]:
+        return getattr(self.step, "metrics", {})
+
+    def parameters(self) -> list:
+        """Every parameter of every module of the step, once each."""
+        seen, params = set(), []
+        for module in self.step.modules.values():
+            for param in module.parameters():
+                if id(param) not in seen:
+                    seen.add(id(param))
+                    params.append(param)
+        return params
 
     def stop(self, reason: str) -> None:
         """Ask the run to end after the current epoch (the first reason given is kept)."""
         if self.stop_reason is None:
             self.stop_reason = str(reason)
 
+    def _check_optimizers(self) -> None:
+        owned = {id(param) for param in self.parameters()}
+        for name, optimizer in self.step.optimizers.items():
+            foreign = sum(1 for param in optimizer.params if id(param) not in owned)
+            if foreign:
+                raise ValueError(
+                    f"optimizer {name!r}: {foreign} of its {len(optimizer.params)} parameters belong to no module "
+                    f"the step trains ({', '.join(self.step.modules)}); build it over that model's parameters()"
+                )
+
+    def _before_update(self, optimizer: str | None) -> None:
+        self.updating = optimizer
+        try:
+            for callback in self.callbacks:
+                callback.on_before_step(self)
+        finally:
+            self.updating = None
+
+    def _first_non_finite(self) -> tuple[str, int, int] | None:
+        several = len(self.step.modules) > 1
+        for module_name, module in self.step.modules.items():
+            bad = _first_non_finite(module)
+            if bad is not None:
+                name, count, size = bad
+                return (f"{module_name}.{name}" if several else name), count, size
+        return None
+
+    def _lr_logs(self) -> dict[str, float]:
+        optimizers = self.step.optimizers
+        if len(optimizers) == 1:
+            return {"lr": float(next(iter(optimizers.values())).lr)}
+        return {f"lr_{name}": float(optimizer.lr) for name, optimizer in optimizers.items()}
+
     # ----------------------------------------------------------------- fit
-    def fit(self, x: Inputs, y: Any, *, validation_data: tuple | None = None, rng: RngLike = None) -> History:
+    def fit(self, batches: Iterable, *, validation: Iterable | None = None) -> History:
         """Train for ``config.epochs`` epochs (fewer if a callback stops the run).
 
         Parameters
         ----------
-        x : ndarray of shape (N, ...), or a tuple of arrays for a model with several inputs
-            Stored in any dtype; layers cast each batch.
-        y : ndarray of shape (N, ...)
-            Targets, as the loss takes them.
-        validation_data : (x_val, y_val), optional
-            Evaluated after every epoch in eval mode: ``val_loss`` and ``val_<metric>``.
-        rng : int, numpy.random.Generator or None
-            Source of the per-epoch shuffles (the only randomness of the loop; the
-            model's own randomness, such as dropout, comes from the model's rng).
-            The same seed and the same initial weights give bit-identical weights.
+        batches : re-iterable of batches
+            Each ``for`` loop over it is one epoch (:class:`~dltoys.data.Minibatches`,
+            a list of batches, a one-element list holding a whole graph).
+            Batches reach the step as they are.
+        validation : re-iterable of batches, optional
+            After every epoch, ``step.evaluate`` on each batch in eval mode; the
+            sample-weighted means are logged as ``val_<name>``.
 
         Returns
         -------
@@ -293,37 +245,30 @@ class Trainer:
         Raises
         ------
         NonFiniteLossError
-            A batch's training loss is NaN or infinite (names the epoch and batch).
+            A batch logged a NaN or infinite value (names the value, epoch and batch).
         NonFiniteParameterError
             A parameter is not finite after an epoch (names the parameter).
         """
-        config = self.config
-        inputs = _as_inputs(x)
-        self.rng = as_rng(rng) if config.shuffle else None
-        batches = Minibatches(
-            *inputs,
-            y,
-            batch_size=config.batch_size,
-            shuffle=config.shuffle,
-            rng=self.rng,
-            drop_last=config.drop_last,
-            names=[*_input_names("x", inputs), "y"],
-        )
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError("validation_data: expected a pair (x_val, y_val)")
-        eval_batch_size = config.eval_batch_size or config.batch_size
+        config, step = self.config, self.step
+        if not _is_reiterable(batches):
+            raise TypeError(
+                f"batches: expected a re-iterable source of batches (a list, data.Minibatches, ...), received "
+                f"{type(batches).__name__}; each epoch iterates it again, so a generator would be empty after one"
+            )
+        if validation is not None and not _is_reiterable(validation):
+            raise TypeError(f"validation: expected a re-iterable source of batches, received {type(validation).__name__}")
+        if validation is not None and type(step).evaluate is Step.evaluate:
+            step.evaluate(None)  # raises: found before training, not after the first epoch
+        self._check_optimizers()
         tune_allocator(config.tune_allocator)
-
         self.history = History()
         self.epoch = 0
         self.stop_reason = None
-        self.batches_per_epoch = len(batches)
-        bar = ProgressBar(config.epochs, len(batches)) if progress_enabled(config.progress) else None
-        # The inputs are data: the loop never uses the gradient backward returns for them, so the
-        # first layer may skip computing it (the largest matmul of an MLP's first layer).
-        needed_input_grad = self.model.needs_input_grad
-        self.model.needs_input_grad = False
+        self.rng = getattr(batches, "rng", None)
+        self.batches_per_epoch = len(batches) if hasattr(batches, "__len__") else None
+        bar = ProgressBar(config.epochs, self.batches_per_epoch or 0) if progress_enabled(config.progress) else None
+        step._before_update = self._before_update
+        step.on_train_begin()
         try:
             for callback in self.callbacks:
                 callback.on_train_begin(self)
@@ -331,25 +276,24 @@ class Trainer:
                 self.epoch = epoch
                 if bar is not None:
                     bar.epoch_begin(epoch)
+                step.on_epoch_begin(epoch)
                 for callback in self.callbacks:
                     callback.on_epoch_begin(self, epoch)
                 started = time.perf_counter()
-                lr = float(self.optimizer.lr)  # before the epoch's schedule steps
-                # With check_finite the loop itself reports the first non-finite loss with its
+                lr = self._lr_logs()  # before the epoch's schedule steps
+                # With check_finite the loop itself reports the first non-finite value with its
                 # epoch and batch; NumPy's overflow warnings on the way there are only noise.
                 quiet = "ignore" if config.check_finite else "warn"
                 with np.errstate(over=quiet, invalid=quiet, divide=quiet):
                     averages, batch_losses = self._train_epoch(batches, epoch, bar)
                 if config.check_finite:
-                    bad = _first_non_finite(self.model)
+                    bad = self._first_non_finite()
                     if bad is not None:
                         raise NonFiniteParameterError(epoch, *bad)
                 logs = averages.means()
-                if validation_data is not None:
-                    x_val, y_val = validation_data
-                    scores = evaluate(self.model, self.loss, x_val, y_val, batch_size=eval_batch_size, metrics=self.metrics)
-                    logs.update({"val_" + key: value for key, value in scores.items()})
-                logs["lr"] = lr
+                if validation is not None:
+                    logs.update(self._validate(validation))
+                logs.update(lr)
                 logs["time"] = time.perf_counter() - started
                 self.history.record(epoch, logs, batch_losses)
                 if bar is not None:
@@ -365,59 +309,49 @@ class Trainer:
             exc.history = self.history
             raise
         finally:
-            self.model.needs_input_grad = needed_input_grad
+            step.on_train_end()
+            step._before_update = None
             if bar is not None:
                 bar.close()
         return self.history
 
-    def _train_epoch(self, batches: Minibatches, epoch: int, bar: ProgressBar | None) -> tuple[_Averages, list[float]]:
-        model, loss, optimizer = self.model, self.loss, self.optimizer
-        gradient_free = not optimizer.needs_gradients
-        n_batches = len(batches)
+    def _train_epoch(self, batches: Iterable, epoch: int, bar: ProgressBar | None) -> tuple[_Averages, list[float]]:
+        step = self.step
+        for module in step.modules.values():
+            module.train()
         averages = _Averages()
         batch_losses: list[float] = []
-        model.train()
+        check = self.config.check_finite
         for index, batch in enumerate(batches, start=1):
-            *inputs, target = batch
-            if gradient_free:
-                value = self._gradient_free_step(inputs, target)
-                if not math.isfinite(value):
-                    raise NonFiniteLossError(epoch, index, n_batches, value)
-                output = model(*inputs) if self.metrics else None  # at the weights the step kept
-            else:
-                model.zero_grad()
-                output = model(*inputs)
-                value = _scalar(loss(output, target), "fit")
-                if not math.isfinite(value):  # before the update: the weights stay the last finite ones
-                    raise NonFiniteLossError(epoch, index, n_batches, value)
-                model.backward(loss.backward())
-                for callback in self.callbacks:
-                    callback.on_before_step(self)
-                optimizer.step()
-            values = {"loss": value}
-            for name, metric in self.metrics.items():
-                values[name] = float(metric(output, target))
-            averages.add(values, len(target))
-            batch_losses.append(value)
+            logs = _check_logs(step(batch), step, "__call__")
+            if check:
+                for key, value in logs.items():
+                    if not math.isfinite(value):
+                        raise NonFiniteLossError(epoch, index, self.batches_per_epoch, value, key)
+            averages.add(logs, step.batch_size(batch))
+            loss = logs.get("loss", math.nan)
+            if "loss" in logs:
+                batch_losses.append(loss)
+            self.batch_logs = logs
             for callback in self.callbacks:
-                callback.on_batch_end(self, index, value)
+                callback.on_batch_end(self, index, loss)
             if bar is not None:
                 bar.advance()
+        if averages.count == 0:
+            raise ValueError("batches: the source yielded no batch in this epoch")
         return averages, batch_losses
 
-    def _gradient_free_step(self, inputs: list, target: np.ndarray) -> float:
-        model, loss = self.model, self.loss
-
-        def closure() -> float:
-            return _scalar(loss(model(*inputs), target), "fit")
-
-        value = self.optimizer.step(closure)
-        if value is None:
-            raise TypeError(
-                f"{type(self.optimizer).__name__}.step(closure) returned None; a gradient-free optimizer "
-                "must return the loss of the weights it kept"
-            )
-        return float(value)
+    def _validate(self, validation: Iterable) -> dict[str, float]:
+        step = self.step
+        averages = _Averages()
+        with contextlib.ExitStack() as stack:
+            for module in step.modules.values():
+                stack.enter_context(eval_mode(module))
+            for batch in validation:
+                averages.add(_check_logs(step.evaluate(batch), step, "evaluate"), step.batch_size(batch))
+        if averages.count == 0:
+            raise ValueError("validation: the source yielded no batch")
+        return averages.means(prefix="val_")
 
 
 def fit(
@@ -434,7 +368,39 @@ def fit(
     config: TrainConfig | None = None,
     **overrides: Any,
 ) -> History:
-    """Train ``model`` on ``(x, y)``: ``Trainer(...).fit(...)`` in one call.
+    """Supervised training on arrays: the one loop with a :class:`SupervisedStep`.
+
+    Builds the step (a :class:`ClosureStep` for gradient-free optimizers), the
+    minibatches of ``(x, y)`` (``batch_size``, ``shuffle``, ``drop_last`` from
+    the config, shuffled by ``rng``) and the validation batches, then runs
+    :meth:`Trainer.fit`.
+
+    Parameters
+    ----------
+    model : Module
+    loss : Loss
+        A :mod:`dltoys.nn` loss with ``forward(output, target)`` -> 0-d array and ``backward()``.
+    optimizer : Optimizer
+        Over ``model.parameters()``.
+    x : ndarray of shape (N, ...), or a tuple of arrays for a model with several inputs
+        Stored in any dtype; layers cast each batch.
+    y : ndarray of shape (N, ...)
+        Targets, as the loss takes them.
+    validation_data : (x_val, y_val), optional
+        Evaluated after every epoch in eval mode: ``val_loss`` and ``val_<metric>``.
+    metrics : names or callables, optional
+        ``["accuracy"]``, ``{"acc": accuracy}``; see :mod:`dltoys.train.metrics`.
+    callbacks : iterable of Callback, optional
+    rng : int, numpy.random.Generator or None
+        Source of the per-epoch shuffles (the only randomness of the loop; the
+        model's own randomness, such as dropout, comes from the model's rng).
+        The same seed and the same initial weights give bit-identical weights.
+    config : TrainConfig, optional
+        ``overrides`` are :class:`TrainConfig` fields (``epochs=30, batch_size=64``).
+
+    Returns
+    -------
+    History
 
     Examples
     --------
@@ -442,9 +408,30 @@ def fit(
     ...               x, y, validation_data=(x_val, y_val), metrics=["accuracy"],
     ...               callbacks=[EarlyStopping(patience=3)], rng=0, epochs=30, batch_size=64)
     >>> history["val_accuracy"][-1]
-
-    See :class:`Trainer` and :meth:`Trainer.fit` for the arguments; ``overrides``
-    are :class:`TrainConfig` fields.
     """
-    trainer = Trainer(model, loss, optimizer, metrics=metrics, callbacks=callbacks, config=config, **overrides)
-    return trainer.fit(x, y, validation_data=validation_data, rng=rng)
+    step = supervised_step(model, loss, optimizer, metrics)
+    trainer = Trainer(step, callbacks=callbacks, config=config, **overrides)
+    config = trainer.config
+    inputs = _as_inputs(x)
+    batches = Minibatches(
+        *inputs,
+        y,
+        batch_size=config.batch_size,
+        shuffle=config.shuffle,
+        rng=as_rng(rng) if config.shuffle else None,
+        drop_last=config.drop_last,
+        names=[*_input_names("x", inputs), "y"],
+    )
+    validation = None
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise TypeError("validation_data: expected a pair (x_val, y_val)")
+        x_val, y_val = validation_data
+        val_inputs = _as_inputs(x_val)
+        validation = Minibatches(
+            *val_inputs,
+            y_val,
+            batch_size=config.eval_batch_size or config.batch_size,
+            names=[*_input_names("x_val", val_inputs), "y_val"],
+        )
+    return trainer.fit(batches, validation=validation)
