@@ -14,6 +14,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from ..train.progress import phase
 from .base import COMPLETED, FAILED, INTERRUPTED, Report, RunContext
 
 #: Toy name -> module, in the order of the road from one neuron to a Transformer.
@@ -276,7 +277,8 @@ def run_toy(
     start = time.perf_counter()
     reraise: BaseException | None = None
     try:
-        report = toy.run(config, ctx)
+        with phase(name):  # every progress bar of the run names the toy first
+            report = toy.run(config, ctx)
     except KeyboardInterrupt:
         report = _unfinished_report(toy, ctx, INTERRUPTED, "interrupted (Ctrl-C)")
     except Exception as exc:  # noqa: BLE001 - every failure still leaves a report behind

@@ -34,7 +34,7 @@ from .history import History
 from .metrics import Metric
 from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, _first_non_finite
 from .evaluate import Inputs, _as_inputs, _Averages, _input_names
-from .progress import ProgressBar, progress_enabled
+from .progress import ProgressBar, progress_enabled, step_name
 from .step import Step, supervised_step
 
 def _is_reiterable(data: Any) -> bool:
@@ -266,7 +266,8 @@ class Trainer:
         self.stop_reason = None
         self.rng = getattr(batches, "rng", None)
         self.batches_per_epoch = len(batches) if hasattr(batches, "__len__") else None
-        bar = ProgressBar(config.epochs, self.batches_per_epoch or 0) if progress_enabled(config.progress) else None
+        bar = (ProgressBar(config.epochs, self.batches_per_epoch or 0, name=step_name(step))
+               if progress_enabled(config.progress) else None)
         step._before_update = self._before_update
         step.on_train_begin()
         try:
