@@ -93,7 +93,10 @@ def test_a_passing_run_prints_a_short_summary_and_writes_report_html(fake_toy, c
     assert "![" not in out and "accuracy 100%" not in out  # a summary, not the Markdown report with its notes
     assert max(len(line) for line in out.splitlines() if not line.startswith("report:")) <= WIDTH  # but the path
     html = (folder / "report.html").read_text(encoding="utf-8")
-    assert "data:image/png;base64," in html and "<a href='#fake'>fake</a>" in html
+    assert "data:image/png;base64," in html and "<a href='#fake'>fake</a>" in html and "<section id='fake'>" in html
+    assert "<td class='n'>≥ 90.0%</td>" in html  # figures and times never break over two lines
+    assert "td.n{white-space:nowrap}" in html and "section td{white-space:pre-wrap}" in html  # samples keep spaces
+    assert "this.classList.toggle('full')" in html and ".fig img.full{max-width:none" in html  # click to enlarge
     assert json.loads((folder / "metrics.json").read_text())["status"] == "PASS"
 
 
