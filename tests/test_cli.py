@@ -52,8 +52,11 @@ FAKE_TOY = textwrap.dedent('''
             print("ready", flush=True)
             time.sleep(60)
         value = 1.0 if config.outcome == "pass" else 0.5
+        from threadpoolctl import threadpool_info
+
+        threads = sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"})
         return Report(NAME, TITLE, SHOWS, targets=[Target("accuracy", value, 0.9, percent=True)],
-                      plots=["first.png"], notes=[f"accuracy {value:.0%}"])
+                      plots=["first.png"], notes=[f"accuracy {value:.0%}"], metrics={"blas_threads": threads})
 ''')
 
 
@@ -248,3 +251,12 @@ def test_bash_completion_completes_toys_options_and_only_lists(tmp_path):
     assert "--parity-bits" in complete_word("dltoys", "run", "xor", "--par")
     assert complete_word("dltoys", "tour", "--only", "xor,dig") == ["xor,digits"]
     assert complete_word("dltoys", "tour", "--fu") == ["--full"]
+
+
+def test_toys_run_on_one_blas_thread_unless_told(fake_toy, capsys):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    library = sorted({p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"})
+    for args, expected in (((), [1]), (("--threads", "2"), [2]), (("--threads", "auto"), library)):
+        code, _, _, folder = _run(fake_toy, capsys, *args)
+        assert code == 0
+        assert json.loads((folder / "metrics.json").read_text())["metrics"]["blas_threads"] == expected, args

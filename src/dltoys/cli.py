@@ -48,6 +48,35 @@ class _Once(argparse.Action):
         setattr(namespace, self.dest, self.flag_value if self.flag_value is not None else values)
 
 
+#: BLAS threads of a toy that does not say (a toy module may set ``THREADS``). Every toy's matrices
+#: are small: a second thread saves little on a quiet machine and, when other processes keep the
+#: cores busy, OpenBLAS's threads wait for each other at every small matmul (measured 8-10x slower).
+DEFAULT_TOY_THREADS = 1
+
+
+def _threads_arg(text: str) -> int | str:
+    """``--threads``: an integer >= 1, or ``auto`` for the BLAS library's own setting."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1 or 'auto', received {text!r}")
+    return value
+
+
+def toy_threads(toy: Any, requested: int | str | None) -> int | None:
+    """The BLAS thread count a toy runs with: the user's ``--threads``, else the toy's ``THREADS``
+    (default :data:`DEFAULT_TOY_THREADS`); None (``auto``) leaves the library's setting alone."""
+    if requested == "auto":
+        return None
+    if requested is not None:
+        return int(requested)
+    return getattr(toy, "THREADS", DEFAULT_TOY_THREADS)
+
+
 def _wrap(text: str, indent: int) -> list[str]:
     return textwrap.wrap(text, WIDTH - indent) or [""]
 
@@ -67,7 +96,8 @@ _COMMON_OPTIONS = """\
 common options:
   --quick            the short version the tour runs
   --out DIR          where run folders go (default: runs/)
-  --threads N        BLAS threads (default: the library's own); 1 is faster on a busy machine
+  --threads N|auto   BLAS threads (default 1: the toys' matrices are small, and on a busy machine
+                     more threads made them 8-10x slower); auto: the BLAS library's own setting
   --progress, --no-progress   force progress bars on or off (default: on a terminal only)"""
 
 
@@ -123,8 +153,9 @@ def _cmd_run(args: argparse.Namespace, rest: list[str]) -> int:
         return 0
     try:
         config = make_config(toy, parse_overrides(toy.Config, rest), quick=bool(args.quick))
-        report = run_toy(args.toy, config, out_root=Path(args.out), progress=args.progress,
-                         catch_errors=True)
+        with blas_threads(toy_threads(toy, args.threads)):
+            report = run_toy(args.toy, config, out_root=Path(args.out), progress=args.progress,
+                             catch_errors=True)
     except ConfigError as exc:
         raise ConfigError(flag_names(str(exc), toy.Config)) from None
     except RunInterrupted as stop:
@@ -160,8 +191,9 @@ def _cmd_tour(args: argparse.Namespace) -> int:
         print(f"[{index}/{len(names)}] {name}: {toy.TITLE}", flush=True)
         config = make_config(toy, quick=not args.full)
         try:
-            report = run_toy(name, config, run_dir=tour_dir / name, progress=args.progress, html=False,
-                             catch_errors=True)
+            with blas_threads(toy_threads(toy, args.threads)):
+                report = run_toy(name, config, run_dir=tour_dir / name, progress=args.progress, html=False,
+                                 catch_errors=True)
         except RunInterrupted as stop:
             reports.append(stop.report)
             print(f"    INTERRUPTED after {stop.report.seconds:.1f} s; the tour stops here", flush=True)
@@ -238,8 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", action=_Once, default="runs", help="where run folders go (default: runs/)")
         p.add_argument("--progress", dest="progress", action=_Once, const=True, default=None, help="force progress bars")
         p.add_argument("--no-progress", dest="progress", action=_Once, const=False, help="no progress bars")
-        p.add_argument("--threads", action=_Once, type=int, default=None, metavar="N",
-                       help="BLAS threads (default: the library's own setting); 1 is faster on a busy machine")
+        p.add_argument("--threads", action=_Once, type=_threads_arg, default=None, metavar="N|auto",
+                       help="BLAS threads: default 1 (the toys' matrices are small; more threads made them "
+                            "8-10x slower on a busy machine); auto: the BLAS library's own setting")
     return parser
 
 
@@ -247,12 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (see ``EXIT_CODES``)."""
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    if getattr(args, "threads", None) is not None and args.threads < 1:
-        parser.error(f"--threads: expected an integer >= 1, received {args.threads}")
     try:
         if args.command == "run":
-            with blas_threads(args.threads):
-                return _cmd_run(args, rest)
+            return _cmd_run(args, rest)
         if rest:
             parser.error(f"unexpected arguments: {' '.join(rest)}")
         if args.command == "list":
@@ -260,8 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "completion":
             print(completion_script(), end="")
             return 0
-        with blas_threads(args.threads):
-            return _cmd_tour(args)
+        return _cmd_tour(args)
     except ConfigError as exc:
         message = str(exc)
         if message.startswith("cannot create a run folder"):
