@@ -260,3 +260,16 @@ def test_toys_run_on_one_blas_thread_unless_told(fake_toy, capsys):
         code, _, _, folder = _run(fake_toy, capsys, *args)
         assert code == 0
         assert json.loads((folder / "metrics.json").read_text())["metrics"]["blas_threads"] == expected, args
+
+
+@pytest.mark.parametrize("outcome, code, words", [("fail", 3, ["FAILED", "did not finish: fake FAILED, fake2 FAILED"]),
+                                                   ("interrupt", 130, ["INTERRUPTED", "not run: fake2"])])
+def test_a_tour_reports_failed_and_interrupted_toys(fake_toy, capsys, monkeypatch, outcome, code, words):
+    monkeypatch.setitem(registry.TOY_MODULES, "fake2", "dltoys_fake_toy")
+    monkeypatch.setitem(registry.get_toy("fake").QUICK, "outcome", outcome)
+    assert main(["tour", "--only", "fake,fake2", "--no-progress", "--out", str(fake_toy / "tours")]) == code
+    out = capsys.readouterr().out
+    assert all(word in out for word in words), out
+    (tour,) = (fake_toy / "tours").glob("tour-*")
+    assert outcome.upper()[:4] in (tour / "report.md").read_text(encoding="utf-8").upper()
+    assert (tour / "report.html").exists() and (tour / "fake" / "first.png").exists()

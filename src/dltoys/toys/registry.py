@@ -238,12 +238,12 @@ def new_run_dir(root: Path, name: str) -> Path:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _unfinished_report(toy: types.ModuleType, ctx: RunContext, status: str, error: str) -> Report:
+def _unfinished_report(name: str, toy: types.ModuleType, ctx: RunContext, status: str, error: str) -> Report:
     what = "was interrupted" if status == INTERRUPTED else "failed"
     saved = (f"the figures it saved before it stopped are below ({', '.join(ctx.saved_plots)})"
              if ctx.saved_plots else "it stopped before saving any figure")
     return Report(
-        toy=toy.NAME, title=toy.TITLE, shows=toy.SHOWS, status=status, error=error,
+        toy=name, title=toy.TITLE, shows=toy.SHOWS, status=status, error=error,
         plots=list(ctx.saved_plots),
         notes=[f"This run {what} before it reached its targets, so none is reported; {saved}."],
     )
@@ -280,10 +280,10 @@ def run_toy(
         with phase(name):  # every progress bar of the run names the toy first
             report = toy.run(config, ctx)
     except KeyboardInterrupt:
-        report = _unfinished_report(toy, ctx, INTERRUPTED, "interrupted (Ctrl-C)")
+        report = _unfinished_report(name, toy, ctx, INTERRUPTED, "interrupted (Ctrl-C)")
     except Exception as exc:  # noqa: BLE001 - every failure still leaves a report behind
         message = str(exc) or type(exc).__name__
-        report = _unfinished_report(toy, ctx, FAILED, f"{type(exc).__name__}: {message}")
+        report = _unfinished_report(name, toy, ctx, FAILED, f"{type(exc).__name__}: {message}")
         (run_dir / "error.txt").write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
         report.notes.append("The full traceback is in error.txt in the run folder.")
         if isinstance(exc, ConfigError) or not catch_errors:
