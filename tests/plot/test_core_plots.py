@@ -73,9 +73,9 @@ def test_gapped_line_draws_no_solid_line_across_unmeasured_x():
 def test_curves_styles_keep_overlapping_series_apart():
     fig, ax = plot.figure()
     plot.curves(ax, {"sigmoid": [0.69, 0.69], "linear": [0.69, 0.69]}, title="t",
-                styles={"linear": {"color": "black", "linestyle": "--"}}, target=0.69, target_label="ln 2")
+                styles={"linear": {"color": "black", "linestyle": ":"}}, target=0.69, target_label="ln 2")
     sigmoid, linear, target = ax.get_lines()
-    assert linear.get_linestyle() == "--" and linear.get_color() == "black"
+    assert linear.get_linestyle() == ":" and linear.get_color() == "black"
     assert len({line.get_linestyle() for line in (sigmoid, linear, target)}) == 3  # three lines, three styles
 
 

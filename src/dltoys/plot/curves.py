@@ -46,7 +46,7 @@ def curves(
             xs, values = xs[keep], values[keep]
         ax.plot(xs, values, **{"label": label, "linewidth": 1.5, **dict((styles or {}).get(label, {}))})
     if target is not None:
-        ax.axhline(target, linestyle=":", color="0.35", linewidth=1.2, label=target_label)  # dotted: apart from dashed series
+        ax.axhline(target, linestyle="--", color="0.4", linewidth=1, label=target_label)
     return finish(ax, title, xlabel, ylabel, log_y=log_y)
 
 

@@ -25,13 +25,13 @@ SHOWS = (
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "linear": "linear"}
 #: Line styles of the loss plot: sigmoid and linear can both sit on the ln 2 line (circles), so the
-#: linear one is dashed black over a thick sigmoid; every colour is one no other series is close to.
+#: linear one is dotted black over a thick sigmoid; every colour is one no other series is close to.
 LOSS_STYLES = {
     "sigmoid": {"color": "#0072B2", "linewidth": 3.0, "alpha": 0.6},
     "tanh": {"color": "#D55E00"},
     "ReLU": {"color": "#009E73"},
     "LeakyReLU": {"color": "#CC79A7", "linestyle": (0, (4, 1.5))},
-    "linear": {"color": "black", "linestyle": "--", "linewidth": 1.3},
+    "linear": {"color": "black", "linestyle": ":", "linewidth": 1.6},  # the ln 2 line is dashed grey
 }
 #: The nonlinear activations that must reach ``Config.nonlinear_target`` on both data sets.
 MUST_LEARN = ("tanh", "relu", "leaky_relu")

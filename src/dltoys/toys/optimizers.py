@@ -190,10 +190,10 @@ def _plot_race(config: Config, ctx: RunContext, best: dict, split) -> str:
                 ylabel="cross-entropy (training)", log_y=True, **uniform)
     plot.curves(axes[1, 0], {label: r["history"]["val_accuracy"] for label, r in best.items()},
                 title="validation accuracy against epochs", ylabel="accuracy (validation)")
-    # Three reference lines in one legend: each its own style (ln 3 is the curves' dotted target line).
+    # Three reference lines in one legend: each its own style (ln 3 is the curves' dashed target line).
     axes[1, 0].axhline(config.adam_target, color="black", linestyle="-.", linewidth=1,
                        label=f"Adam's target ({config.adam_target:.0%}, on test data)")
-    axes[1, 0].axhline(1 / 3, color="0.6", linestyle="--", linewidth=1, label="chance accuracy (1/3)")
+    axes[1, 0].axhline(1 / 3, color="0.6", linestyle=":", linewidth=1.2, label="chance accuracy (1/3)")
     axes[1, 0].set_ylim(0, 1.02)
     plot.figure_legend(fig, [axes[0, 0], axes[0, 1], axes[1, 0]], ncol=3)
     adam = best["Adam"]
