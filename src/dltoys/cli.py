@@ -123,8 +123,18 @@ def _toy_help(name: str) -> str:
         flag = "--" + field.replace("_", "-")
         allowed = describe_bounds(bounds.get(field))
         kind = describe_type(tp) + (f", each {allowed}" if allowed and isinstance(default, tuple) else f" {allowed}" if allowed else "")
-        extra = f"; quick: {shown(quick[field])}" if field in quick else ""
-        lines.append(f"  {flag}  {kind}; default {shown(default)}{extra}")
+        parts = [f"  {flag}  {kind}", f"default {shown(default)}"] + ([f"quick: {shown(quick[field])}"] if field in quick else [])
+        head = textwrap.wrap(parts[0].lstrip(), WIDTH - 1, initial_indent="  ", subsequent_indent="      ",
+                             break_on_hyphens=False)
+        lines += head[:-1]
+        line = head[-1]
+        for part in parts[1:]:  # on one line while it fits, else the next part on its own line
+            if len(line) + 2 + len(part) <= WIDTH:
+                line += f"; {part}"
+            else:
+                lines.append(line + ";")
+                line = f"      {part}"
+        lines.append(line)
         if help_text:
             lines += [f"      {line}" for line in _wrap(help_text, 6)]
     return "\n".join(lines + ["", _COMMON_OPTIONS, "", EXIT_CODES])
