@@ -273,3 +273,13 @@ def test_a_tour_reports_failed_and_interrupted_toys(fake_toy, capsys, monkeypatc
     (tour,) = (fake_toy / "tours").glob("tour-*")
     assert outcome.upper()[:4] in (tour / "report.md").read_text(encoding="utf-8").upper()
     assert (tour / "report.html").exists() and (tour / "fake" / "first.png").exists()
+
+
+def test_html_table_cells_keep_indentation_and_break_at_marked_newlines(tmp_path):
+    from dltoys.toys.base import Table
+    from dltoys.toys.report import write_html
+
+    report = Report("charlm", "T", "s", tables=[Table("Samples", ["continuation"], [["def f():⏎    return 1"]])],
+                    run_dir=str(tmp_path))
+    html = write_html([report], tmp_path, "t").read_text(encoding="utf-8")
+    assert "<td>def f():⏎\n    return 1</td>" in html

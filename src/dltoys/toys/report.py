@@ -95,6 +95,13 @@ td.n{white-space:nowrap}section td{white-space:pre-wrap}
 """
 
 
+def _cell_html(cell: object) -> str:
+    """A table cell for HTML: spaces kept (the CSS has ``white-space: pre-wrap``), and text marked
+    with ⏎ for its newlines (charlm's samples) broken there again, so code reads as code."""
+    text = f"{cell:.4g}" if isinstance(cell, float) else str(cell)
+    return html.escape(text).replace("⏎", "⏎\n")
+
+
 def write_html(reports: Sequence[Report], out_dir: Path, title: str) -> Path:
     """One HTML file with every plot embedded (base64), readable without the run directories."""
     esc = html.escape
@@ -131,8 +138,7 @@ def write_html(reports: Sequence[Report], out_dir: Path, title: str) -> Path:
             parts.append(f"<p><b>{esc(table.title)}</b></p><table><tr>"
                          + "".join(f"<th>{esc(str(h))}</th>" for h in table.headers) + "</tr>")
             for row in table.rows:
-                parts.append("<tr>" + "".join(
-                    f"<td>{esc(f'{c:.4g}' if isinstance(c, float) else str(c))}</td>" for c in row) + "</tr>")
+                parts.append("<tr>" + "".join(f"<td>{_cell_html(c)}</td>" for c in row) + "</tr>")
             parts.append("</table>")
         for note in report.notes:
             parts.append(f"<blockquote>{esc(note)}</blockquote>")
