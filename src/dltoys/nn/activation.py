@@ -81,6 +81,38 @@ class LeakyReLU(Module):
         return check_grad_out(self, grad_out, mask.shape, mask.dtype) * mask
 
 
+class ELU(Module):
+    """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise (``torch.nn.ELU``; GAT's activation).
+
+    Notes
+    -----
+    ``dy/dx = 1`` for ``x > 0``, ``y + alpha`` otherwise (read off the output).
+
+    References
+    ----------
+    Clevert, Unterthiner & Hochreiter (2016), Fast and accurate deep network learning by
+    exponential linear units (ELUs).
+    """
+
+    def __init__(self, alpha: float = 1.0):
+        super().__init__()
+        self.alpha = check_float("alpha", alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = float_array(self, x)
+        positive = x > 0
+        out = np.where(positive, x, self.alpha * np.expm1(np.minimum(x, 0)))
+        slope = np.where(positive, 1, out + self.alpha).astype(x.dtype)
+        self._cache = slope
+        return out.astype(x.dtype, copy=False)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        slope = self._saved()
+        return check_grad_out(self, grad_out, slope.shape, slope.dtype) * slope
+
 class Softmax(Module):
     """``softmax(x)_i = exp(x_i) / sum_j exp(x_j)`` along ``dim`` (``torch.nn.Softmax``).
 

@@ -80,6 +80,9 @@ class BatchNorm1d(Module):
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
 
+    _input_ndims = (2, 3)
+    _input_shapes = ("", ", L")
+
     def _to_rows(self, x: np.ndarray) -> np.ndarray:
         """``(N, C)`` as is; ``(N, C, L)`` as ``(N*L, C)``."""
         if x.ndim == 2:
@@ -94,10 +97,10 @@ class BatchNorm1d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_input(self, x, self.dtype)
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+        if x.ndim not in self._input_ndims or x.shape[1] != self.num_features:
+            shapes = " or ".join(f"(N, {self.num_features}{rest})" for rest in self._input_shapes)
             raise ValueError(
-                f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
-                f"or (N, {self.num_features}, L), received {x.shape}"
+                f"{type(self).__name__}({self.num_features}): expected input of shape {shapes}, received {x.shape}"
             )
         rows = self._to_rows(x)  # (M, C)
         use_batch_stats = self.training or not self.track_running_stats
@@ -105,7 +108,7 @@ class BatchNorm1d(Module):
             count = rows.shape[0]
             if count < 2 and self.training:
                 raise ValueError(
-                    f"BatchNorm1d: expected more than 1 value per channel when training, "
+                    f"{type(self).__name__}: expected more than 1 value per channel when training, "
                     f"received input of shape {x.shape}"
                 )
             mean = rows.mean(axis=0)  # (C,)
@@ -152,6 +155,48 @@ class BatchNorm1d(Module):
         return self._from_rows(grad_rows, shape)
 
 
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation over ``(N, C, H, W)`` images, per channel (``torch.nn.BatchNorm2d``).
+
+    Parameters, running statistics, state-dict keys, training and evaluation
+    behaviour, and the backward pass are those of :class:`BatchNorm1d`, with the
+    ``M = N H W`` values of a channel as the batch.
+
+    Parameters
+    ----------
+    num_features : int
+        ``C``, the channel count.
+    eps : float, default 1e-5
+    momentum : float or None, default 0.1
+    affine : bool, default True
+    track_running_stats : bool, default True
+    dtype : float32 (default) or float64
+
+    Notes
+    -----
+    Per channel over the ``M = N H W`` values::
+
+        xhat = (x - mean) / sqrt(var + eps)      y = weight * xhat + bias
+        dL/dx = (M gh - sum(gh) - xhat sum(gh xhat)) / (M sqrt(var + eps)),  gh = weight * dL/dy
+
+    The rows are the channels-last view ``(N H W, C)``, free for the output of a
+    convolution (channels-last memory), and the output keeps that layout.
+
+    References
+    ----------
+    Ioffe & Szegedy (2015), Batch normalization: accelerating deep network training.
+    """
+
+    _input_ndims = (4,)
+    _input_shapes = (", H, W",)
+
+    def _to_rows(self, x: np.ndarray) -> np.ndarray:
+        """``(N, C, H, W)`` as ``(N*H*W, C)`` (a view when the memory is channels-last)."""
+        return x.transpose(0, 2, 3, 1).reshape(-1, self.num_features)
+
+    def _from_rows(self, rows: np.ndarray, shape: tuple) -> np.ndarray:
+        n, c, height, width = shape
+        return rows.reshape(n, height, width, c).transpose(0, 3, 1, 2)
 class LayerNorm(Module):
     """Layer normalisation over the last ``len(normalized_shape)`` dimensions (``torch.nn.LayerNorm``).
 
