@@ -83,12 +83,3 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="top_k"):
         model.generate(np.array([1]), 2, top_k=0)
 
-
-def test_float32_model_stays_float32():
-    from dltoys import optim
-    from dltoys.testing import float64_operations
-
-    model = tiny_gpt(np.float32)
-    ids = np.random.default_rng(5).integers(0, 7, (2, 5))
-    assert model(ids).dtype == np.float32
-    assert not float64_operations(model, ids, optimizer=lambda params: optim.AdamW(params, lr=1e-3))

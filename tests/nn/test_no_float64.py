@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dltoys import nn, optim
-from dltoys.models import MLP, SequenceModel
+from dltoys.models import GPT, MLP, SequenceModel
 from dltoys.testing import float64_operations
 from layer_cases import CASES, build, case_id, make_inputs
 
@@ -25,6 +25,7 @@ def f32(*shape):
 MODELS = {
     "mlp": (lambda: MLP((4, 8, 8, 2), activation="relu", batch_norm=True, dropout=0.1, rng=0), (f32(6, 4),)),
     "sequence-model": (lambda: SequenceModel("lstm", 3, 5, 2, readout="all", rng=0), (f32(2, 4, 3),)),
+    "gpt": (lambda: GPT(7, 5, n_layer=2, n_head=2, n_embd=8, dropout=0.1, rng=0), (RNG.integers(0, 7, (2, 5)),)),
 }
 
 
