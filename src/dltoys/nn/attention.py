@@ -349,7 +349,8 @@ class MultiheadAttention(Module):
         -------
         attn_output : ndarray of shape (L, N, E), or (N, L, E) with ``batch_first``, or (L, E) unbatched
         attn_weights : ndarray of shape (N, L, S) (averaged over heads), (N, H, L, S)
-            with ``average_attn_weights=False``, or None with ``need_weights=False``
+            with ``average_attn_weights=False``, or None with ``need_weights=False``;
+            in training mode with ``dropout > 0``, the weights after dropout (as PyTorch)
         """
         self_attention = query is key and key is value
         query, key, value, unbatched = self._check_inputs(query, key, value)

@@ -149,14 +149,19 @@ class TransformerEncoder(Module):
     num_layers : int
     norm : Module or None
         Applied after the last layer (a LayerNorm for a pre-norm stack).
+    enable_nested_tensor, mask_check : bool, default True
+        PyTorch's arguments for its nested-tensor fast path; accepted, no effect here.
     rng : int, Generator or None
         Seeds the copies' dropout streams.
 
     State-dict keys ``layers.0.self_attn.in_proj_weight``, ..., ``norm.weight``, as PyTorch.
     """
 
-    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None, rng: RngLike = None):
+    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True, rng: RngLike = None):
         super().__init__()
+        check_bool("enable_nested_tensor", enable_nested_tensor)
+        check_bool("mask_check", mask_check)
         check_int("num_layers", num_layers, minimum=1)
         if not isinstance(encoder_layer, Module):
             raise TypeError(f"encoder_layer: expected a Module, received {type(encoder_layer).__name__}")
