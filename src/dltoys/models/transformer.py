@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, train
+from .. import nn, optim, train
 from ..train.step import loss_value
 from ..utils import RngLike, as_array, as_rng, check_bool, check_float, check_int, resolve_dtype
 
@@ -273,13 +273,15 @@ class LanguageModelStep(train.Step):
     Parameters
     ----------
     model : GPT
-    optimizer : Optimizer over ``model.parameters()``
+    optimizer : Optimizer over ``model.parameters()``, or a dict of name -> Optimizer
+        over disjoint groups of them (nanoGPT's AdamW with weight decay on the matrices
+        only is two AdamW: :func:`gpt_optimizers`); all step after one ``before_update``.
     ignore_index : int, default -100
     """
 
     def __init__(self, model: GPT, optimizer, *, ignore_index: int = -100):
-        super().__init__(modules={"model": model}, optimizers={"optimizer": optimizer})
-        self.model, self.optimizer = model, optimizer
+        super().__init__(modules={"model": model}, optimizers=optimizer)
+        self.model = model
         self.loss = nn.CrossEntropyLoss(ignore_index=ignore_index)
 
     def _loss(self, batch) -> tuple[np.ndarray, float]:
@@ -292,9 +294,22 @@ class LanguageModelStep(train.Step):
         self.model.zero_grad()
         logits, value = self._loss(batch)
         self.model.backward(self.loss.backward().reshape(logits.shape))
-        self.before_update()
-        self.optimizer.step()
+        self.before_update()  # callbacks see every parameter at once (one global gradient-norm clip)
+        for optimizer in self.optimizers.values():
+            optimizer.step()
         return {"loss": value}
 
     def evaluate(self, batch) -> dict[str, float]:
         return {"loss": self._loss(batch)[1]}
+
+
+def gpt_optimizers(model: GPT, lr: float, weight_decay: float, betas=(0.9, 0.99)) -> dict:
+    """nanoGPT's AdamW as two optimizers: decoupled weight decay on the matrices and embedding
+    tables (2-D parameters), none on biases and LayerNorm gains (its ``configure_optimizers``)."""
+    params = list(model.parameters())
+    decay = [p for p in params if p.data.ndim >= 2]
+    no_decay = [p for p in params if p.data.ndim < 2]
+    optimizers = {"decay": optim.AdamW(decay, lr=lr, betas=betas, weight_decay=weight_decay)}
+    if no_decay:
+        optimizers["no_decay"] = optim.AdamW(no_decay, lr=lr, betas=betas, weight_decay=0.0)
+    return optimizers

@@ -12,7 +12,7 @@ import numpy as np
 from .. import nn, optim, plot, train
 from ..data import CharVocab, RandomWindows, python_source_text, split_text
 from ..models import GPT, CharLM, stream_chunks
-from ..models.transformer import LanguageModelStep
+from ..models.transformer import LanguageModelStep, gpt_optimizers
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 from .charlm import _read_user_text, _ResetStateEachEpoch, unigram_bits
 
@@ -38,9 +38,11 @@ class Config(ToyConfig):
     block_size: int = option(64, "GPT context: characters per training window", min=2)
     batch_size: int = option(12, "windows per GPT step", min=1)
     iters: int = option(2000, "GPT optimizer steps (each on freshly drawn random windows)", min=1)
-    lr: float = option(1e-3, "GPT peak learning rate (AdamW, betas 0.9/0.99, weight decay 0.1)", above=0)
+    lr: float = option(1e-3, "GPT peak learning rate (AdamW, betas 0.9/0.99)", above=0)
     warmup_iters: int = option(100, "linear warm-up steps, then a cosine decay to lr / 10", min=0)
     dropout: float = option(0.0, "GPT dropout", min=0, below=1)
+    bias: bool = option(False, "biases in the GPT's Linear, attention and LayerNorm layers (nanoGPT's default: none)")
+    weight_decay: float = option(0.1, "AdamW decoupled weight decay on the GPT's matrices and embeddings", min=0)
     eval_every: int = option(250, "GPT steps between held-out evaluations (for the curve)", min=1)
     lstm_hidden: int = option(256, "LSTM state size (charlm's default)", min=1)
     lstm_streams: int = option(32, "LSTM parallel streams (its batch)", min=1)
@@ -142,8 +144,8 @@ class _TimeBudget(train.Callback):
 
 def _train_gpt(config: Config, train_ids, val_ids, vocab_size: int, ctx: RunContext):
     model = GPT(vocab_size, config.block_size, n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
-                dropout=config.dropout, rng=config.seed)
-    optimizer = optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.99), weight_decay=0.1)
+                dropout=config.dropout, bias=config.bias, rng=config.seed)
+    optimizers = gpt_optimizers(model, config.lr, config.weight_decay)
     floor, warmup, iters = config.lr / 10, config.warmup_iters, config.iters
 
     def factor(step: int) -> float:  # nanoGPT's get_lr(step) / lr, step counted from 0
@@ -152,11 +154,12 @@ def _train_gpt(config: Config, train_ids, val_ids, vocab_size: int, ctx: RunCont
         ratio = min(1.0, (step - warmup) / max(1, iters - warmup))
         return (floor + 0.5 * (1 + math.cos(math.pi * ratio)) * (config.lr - floor)) / config.lr
 
-    schedule = train.LearningRateScheduler(optim.LambdaLR(optimizer, factor), interval="batch")
+    schedules = [train.LearningRateScheduler(optim.LambdaLR(optimizer, factor), interval="batch")
+                 for optimizer in optimizers.values()]
     held_out = _HeldOut(model, val_ids, config.eval_every)
     clock = _Clock().start()
-    trainer = train.Trainer(LanguageModelStep(model, optimizer), epochs=1, progress=ctx.progress,
-                            callbacks=[train.ClipGradNorm(1.0), schedule, held_out])
+    trainer = train.Trainer(LanguageModelStep(model, optimizers), epochs=1, progress=ctx.progress,
+                            callbacks=[train.ClipGradNorm(1.0), *schedules, held_out])
     history = trainer.fit(RandomWindows(train_ids, config.block_size, config.batch_size, config.iters, rng=config.seed))
     wall, cpu = clock.elapsed()
     return model, history, held_out, (wall - held_out.wall, cpu - held_out.cpu)
@@ -221,7 +224,9 @@ def run(config: Config, ctx: RunContext) -> Report:
         f"Text: {len(text):,} characters of {source}, {len(vocab)} distinct; the last {len(val_ids):,} "
         f"({config.val_fraction:.0%}) are held out from both models.",
         f"GPT: {config.iters} AdamW steps of {config.batch_size} random windows (warm-up {config.warmup_iters}, cosine "
-        f"to lr/10, gradient norm 1.0; nanoGPT's shakespeare-char recipe), {model.num_parameters():,} parameters; "
+        f"to lr/10, weight decay {config.weight_decay:g} on matrices and embeddings only, gradient norm 1.0"
+        f"{', no biases' if not config.bias else ''}; nanoGPT's shakespeare-char recipe), "
+        f"{model.num_parameters():,} parameters; "
         f"held-out bits read non-overlapping windows of {config.block_size}, each character predicted from the "
         "window before it.",
         f"LSTM: charlm's model (hidden {config.lstm_hidden}), {config.lstm_streams} streams x {config.lstm_seq_len}, "
