@@ -34,3 +34,19 @@ def test_the_step_learns_a_repeating_text():
     step = LanguageModelStep(model, optim.Adam(model.parameters(), lr=1e-2))
     history = train.Trainer(step, epochs=3, progress=False).fit(RandomWindows(ids, 8, 8, 20, rng=0))
     assert history["loss"][0] > 0.5 and history["loss"][-1] < 0.1
+
+
+def test_nanogpt_optimizers_decay_only_matrices_and_embeddings():
+    from dltoys.models.transformer import gpt_optimizers
+
+    model = GPT(5, 8, n_layer=1, n_head=2, n_embd=4, rng=0)
+    optimizers = gpt_optimizers(model, lr=1e-3, weight_decay=0.1)
+    decayed = {id(p) for p in optimizers["decay"].params}
+    for name, param in model.named_parameters():
+        assert (id(param) in decayed) == (param.data.ndim == 2), name
+    assert optimizers["no_decay"].weight_decay == 0.0 and optimizers["decay"].weight_decay == 0.1
+    # one step moves every parameter once: the two groups split the model, they do not overlap
+    step = LanguageModelStep(model, optimizers)
+    before = {name: p.data.copy() for name, p in model.named_parameters()}
+    step((np.zeros((2, 8), dtype=int), np.ones((2, 8), dtype=int)))
+    assert all(not np.array_equal(before[name], p.data) for name, p in model.named_parameters())
