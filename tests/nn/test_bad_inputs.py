@@ -212,3 +212,12 @@ def test_the_documented_way_to_share_weights_gives_the_right_gradient():
     g_h = np.ones_like(out) @ w * (1 - h**2)
     expected = np.ones_like(out).T @ h + g_h.T @ x  # both uses of w
     np.testing.assert_allclose(first.weight.grad, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("layer", [nn.LSTM(2, 3, batch_first=True), nn.GRU(2, 3, batch_first=True), nn.RNN(2, 3, batch_first=True)],
+                         ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize("shape", [(0, 4, 2), (2, 0, 2)], ids=["batch 0", "seq_len 0"])
+def test_recurrent_layers_name_an_empty_batch(layer, shape):
+    # Before: NumPy's "cannot reshape array of size 0 into shape (0,newaxis)" for batch 0.
+    with pytest.raises(ValueError, match=rf"{type(layer).__name__}\(input_size=2, hidden_size=3\): .*with seq_len >= 1 and batch >= 1; received \({shape[0]}, {shape[1]}, 2\)"):
+        layer(np.zeros(shape, np.float32))
