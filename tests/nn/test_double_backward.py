@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -10,8 +12,9 @@ from dltoys.nn.double_backward import gradient_penalty
 
 
 def _critic(activation, seed=0):
-    return nn.Sequential(nn.Linear(3, 6, dtype=np.float64, rng=seed), activation,
-                         nn.Sequential(nn.Linear(6, 5, dtype=np.float64, rng=seed + 1), activation),
+    # one activation object per place: a module keeps one forward cache (Sequential refuses reuse)
+    return nn.Sequential(nn.Linear(3, 6, dtype=np.float64, rng=seed), copy.deepcopy(activation),
+                         nn.Sequential(nn.Linear(6, 5, dtype=np.float64, rng=seed + 1), copy.deepcopy(activation)),
                          nn.Linear(5, 1, dtype=np.float64, rng=seed + 2))
 
 
