@@ -36,3 +36,16 @@ def test_a_diverging_logistic_regression_is_reported():
     X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
     with pytest.raises(train.NonFiniteError):
         models.LogisticRegression(learning_rate_init=1e308, max_iter=5).fit(X, np.array([0, 0, 0, 1]))
+
+
+@pytest.mark.parametrize("n_iter_no_change", [1, 3, 5])
+def test_perceptron_stops_after_n_iter_no_change_epochs_as_scikit_learn(n_iter_no_change):
+    # EarlyStopping's patience now means "epochs without improvement" (Keras, Lightning): the
+    # Perceptron passes n_iter_no_change itself and stops where scikit-learn does.
+    sklearn_linear = pytest.importorskip("sklearn.linear_model")
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([0, 1, 1, 0])  # XOR: never separable, so only the tol rule stops it
+    kwargs = dict(tol=1e9, n_iter_no_change=n_iter_no_change, max_iter=100)
+    ours = models.Perceptron(**kwargs).fit(X, y)
+    theirs = sklearn_linear.Perceptron(**kwargs).fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_ == 1 + n_iter_no_change
