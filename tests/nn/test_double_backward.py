@@ -12,9 +12,10 @@ from dltoys.nn.double_backward import gradient_penalty
 
 
 def _critic(activation, seed=0):
-    # one activation object per place: a module keeps one forward cache (Sequential refuses reuse)
-    return nn.Sequential(nn.Linear(3, 6, dtype=np.float64, rng=seed), copy.deepcopy(activation),
-                         nn.Sequential(nn.Linear(6, 5, dtype=np.float64, rng=seed + 1), copy.deepcopy(activation)),
+    # Two activation objects of one kind: one module object used twice would share one cache.
+    second = copy.deepcopy(activation)
+    return nn.Sequential(nn.Linear(3, 6, dtype=np.float64, rng=seed), activation,
+                         nn.Sequential(nn.Linear(6, 5, dtype=np.float64, rng=seed + 1), second),
                          nn.Linear(5, 1, dtype=np.float64, rng=seed + 2))
 
 
