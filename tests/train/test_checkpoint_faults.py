@@ -456,6 +456,7 @@ def test_pytorch_loads_a_dltoys_safetensors_file_and_computes_the_same(tmp_path)
     [
         b'{"w":{"dtype":"F64","shape":[1099511627776],"data_offsets":[0,8796093022208]}}',
         b'{"w":{"dtype":"C64","shape":[2],"data_offsets":[0,16]}}',
+        b'{"w":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}}',
         b'{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}}',
         b'{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}',
         b'{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}',
