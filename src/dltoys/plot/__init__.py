@@ -9,7 +9,8 @@ nothing depends on a display or a global backend.
 from .bars import bars
 from .boundary import decision_boundary
 from .core import figure, finish
-from .curves import curves
+from .curves import curves, gapped_line
+from .graphs import node_embedding
 from .images import image_grid
 from .legends import figure_legend
 from .matrix import confusion_counts, confusion_matrix
@@ -28,9 +29,11 @@ __all__ = [
     "figure",
     "figure_legend",
     "finish",
+    "gapped_line",
     "hit_map",
     "image_grid",
     "labelled_map",
+    "node_embedding",
     "spring_layout",
     "u_matrix",
 ]
