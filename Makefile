@@ -34,7 +34,7 @@ demo: $(VENV)/.installed
 
 ## test: set up the dev environment and run every test, the toys' quick-mode training runs included
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -m "slow or not slow" -n 2 --durations=15
 
 ## test-fast: everything but the training runs marked slow (what a bare `pytest` runs)
 test-fast: $(VENV)/.dev
