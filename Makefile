@@ -75,5 +75,10 @@ docs: notebooks
 	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs docs/_build/html
 	@echo "open docs/_build/html/index.html"
 
+## gallery: run the quick tour and copy one figure per family into docs/gallery (the README shows them)
+gallery: $(VENV)/.installed
+	$(BIN)/dltoys tour --out runs/gallery-tour || true
+	$(BIN)/python docs/gallery.py runs/gallery-tour/$$(ls runs/gallery-tour | tail -n 1)
+
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache docs/_build docs/notebooks notebooks/build
