@@ -30,7 +30,7 @@ from .config import TrainConfig
 from .history import History
 from .step import ClosureStep, Step, SupervisedStep
 from .bptt import TruncatedBPTTStep
-from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError
+from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError
 from .evaluate import evaluate, predict
 from .loop import Trainer, fit
 from .metrics import METRICS, accuracy, binary_accuracy, binary_accuracy_logits, mse
@@ -51,6 +51,7 @@ __all__ = [
     "NonFiniteError",
     "NonFiniteLossError",
     "NonFiniteParameterError",
+    "NonFiniteValidationError",
     "Step",
     "StopAtTarget",
     "SupervisedStep",
