@@ -33,6 +33,7 @@ from .checkpoint import Checkpoint, CheckpointError, load, read, save
 from .config import TrainConfig
 from .history import History
 from .step import ClosureStep, Step, SupervisedStep
+from .bptt import TruncatedBPTTStep
 from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError
 from .evaluate import evaluate, predict
 from .loop import Trainer, fit
@@ -60,6 +61,7 @@ __all__ = [
     "SupervisedStep",
     "TrainConfig",
     "Trainer",
+    "TruncatedBPTTStep",
     "accuracy",
     "binary_accuracy",
     "binary_accuracy_logits",
