@@ -146,11 +146,13 @@ def test_gat_attention_sums_to_one_over_incoming_edges_and_dropout_is_off_in_eva
     assert not np.allclose(conv(x, edge_index), out)
 
 
-def test_cached_gcn_reuses_the_first_graph():
+def test_cached_gcn_reuses_the_first_graph_in_the_current_dtype():
     conv = nn.GCNConv(2, 2, cached=True, dtype=np.float64, rng=0)
     x = np.ones((3, 2))
     first = conv(x, np.array([[0, 1], [1, 0]]))
     np.testing.assert_array_equal(conv(x, np.array([[0, 1, 1, 2], [1, 0, 2, 1]])), first)
+    conv.float()
+    assert not float64_operations(conv, x.astype(np.float32), np.array([[0, 1], [1, 0]]))
 
 
 @pytest.mark.parametrize(

@@ -327,6 +327,8 @@ class GCNConv(MessagePassing):
     def forward(self, x: np.ndarray, edge_index: Any, edge_weight: Any = None) -> np.ndarray:
         x = self._check_x(x, self.in_channels)
         edges, weight = self._graph(edge_index, edge_weight, len(x))
+        if weight is not None and weight.dtype != self.dtype:  # a cached graph from before .to(dtype)
+            weight = weight.astype(self.dtype)
         hidden = self.lin(x)  # (N, out)
         out, context = self.propagate(edges, hidden, weight)  # (N, out)
         if self.bias is not None:
