@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -76,6 +76,11 @@ class MLP(nn.Sequential):
         dtype=None,
         rng: RngLike = None,
     ):
+        if isinstance(layer_sizes, numbers.Number) or not isinstance(layer_sizes, Iterable):
+            raise TypeError(
+                f"layer_sizes: expected a sequence of layer widths (n_inputs, hidden..., n_outputs) such as "
+                f"(2, 10, 1), received {layer_sizes!r}"
+            )
         sizes = list(layer_sizes) if not isinstance(layer_sizes, (str, bytes)) else []
         if len(sizes) < 2:
             raise ValueError(f"layer_sizes: expected at least (n_inputs, n_outputs), received {layer_sizes!r}")
@@ -83,6 +88,7 @@ class MLP(nn.Sequential):
         check_choice("activation", activation, tuple(ACTIVATIONS))
         check_choice("output", output, OUTPUTS)
         dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_inclusive=False)
+        batch_norm = check_bool("batch_norm", batch_norm)
         dtype = resolve_dtype(dtype)
         rng = as_rng(rng)
         layers: list[nn.Module] = []

@@ -266,7 +266,7 @@ class Perceptron(ClassifierMixin, Estimator):
 
         callbacks: list = [train.StopAtTarget("no_mistake", 1.0, mode="max")]  # Rosenblatt's stop
         if self.tol is not None and epochs > 1:
-            callbacks.append(train.EarlyStopping("loss", patience=self.n_iter_no_change - 1, min_delta=self.tol,
+            callbacks.append(train.EarlyStopping("loss", patience=self.n_iter_no_change, min_delta=self.tol,
                                                  mode="min", restore_best_weights=False))
         if self.pocket:
             callbacks.append(train.EarlyStopping("val_accuracy", patience=epochs, mode="max", restore_best_weights=True))

@@ -112,7 +112,8 @@ class GATConv(MessagePassing):
         # PyG's order of named_parameters: its own (att_src, att_dst, bias), then the child's (lin.weight)
         self.att_src = Parameter(init.uniform((1, heads, out_channels), bound, self.rng, self.dtype))
         self.att_dst = Parameter(init.uniform((1, heads, out_channels), bound, self.rng, self.dtype))
-        self.bias = Parameter(np.zeros(total if concat else out_channels, dtype=self.dtype)) if check_bool("bias", bias) else None
+        bias_size = total if concat else out_channels
+        self.bias = Parameter(np.zeros(bias_size, dtype=self.dtype)) if check_bool("bias", bias) else None
         self.lin = lin
 
     def extra_repr(self) -> str:
