@@ -1,6 +1,8 @@
-"""Convolution, pooling, BatchNorm2d and Dropout2d: gradcheck, the contract, fast paths, errors.
+"""Convolution, pooling, BatchNorm2d and Dropout2d: what is particular to them.
 
-PyTorch parity of the same layers is in ``tests/oracle/test_conv_parity.py``.
+The contract (gradcheck, accumulation, float32 kept, no float64 inside, the input-gradient
+skip, PyTorch parity) comes from their entries in ``layer_cases.py``; random configurations
+and optimizer steps against PyTorch are in ``tests/oracle/test_conv_parity.py``.
 """
 
 from __future__ import annotations
@@ -10,54 +12,6 @@ import pytest
 
 from dltoys import nn
 from dltoys.nn import functional as F
-from dltoys.testing import check_grad_accumulates, float64_operations, gradcheck
-
-# (name, factory, input shape): strides, paddings, dilations, groups, odd sizes, ceil_mode, batch 1
-LAYERS = {
-    "conv2d": (lambda: nn.Conv2d(2, 3, 3, rng=0), (2, 2, 5, 6)),
-    "conv2d-strided-padded-dilated": (lambda: nn.Conv2d(2, 4, (2, 3), stride=(2, 1), padding=(1, 2), dilation=(2, 1), rng=0), (1, 2, 7, 5)),
-    "conv2d-groups-same-nobias": (lambda: nn.Conv2d(4, 6, 3, padding="same", groups=2, bias=False, rng=0), (2, 4, 4, 5)),
-    "conv2d-same-even-kernel": (lambda: nn.Conv2d(1, 2, (2, 4), padding="same", dilation=(1, 2), rng=0), (2, 1, 5, 9)),
-    "conv1d": (lambda: nn.Conv1d(3, 2, 4, stride=3, padding=2, rng=0), (2, 3, 11)),
-    "conv1d-depthwise-valid": (lambda: nn.Conv1d(3, 3, 3, groups=3, padding="valid", dilation=2, rng=0), (1, 3, 9)),
-    "maxpool2d": (lambda: nn.MaxPool2d(2), (2, 3, 5, 7)),  # the fast path, odd sizes cropped
-    "maxpool2d-overlap-ceil": (lambda: nn.MaxPool2d(3, 2, padding=1, ceil_mode=True), (2, 2, 6, 7)),
-    "maxpool2d-dilated": (lambda: nn.MaxPool2d((2, 3), stride=(1, 2), dilation=(2, 1)), (1, 2, 6, 7)),
-    "maxpool1d-ceil": (lambda: nn.MaxPool1d(3, 2, padding=1, ceil_mode=True), (2, 3, 8)),
-    "avgpool2d": (lambda: nn.AvgPool2d(2), (2, 3, 4, 6)),
-    "avgpool2d-pad-exclude-ceil": (lambda: nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=False), (2, 2, 6, 5)),
-    "avgpool1d-pad-include": (lambda: nn.AvgPool1d(4, 3, padding=2, ceil_mode=True), (1, 2, 10)),
-    "adaptiveavgpool2d": (lambda: nn.AdaptiveAvgPool2d((3, 2)), (2, 2, 7, 5)),
-    "batchnorm2d-train": (lambda: nn.BatchNorm2d(3), (2, 3, 3, 4)),
-    "batchnorm2d-eval": (lambda: _ran_once(nn.BatchNorm2d(3)).eval(), (2, 3, 3, 4)),
-    "dropout2d-train": (lambda: nn.Dropout2d(0.4, rng=0), (3, 4, 2, 3)),
-    "dropout2d-eval": (lambda: nn.Dropout2d(0.4, rng=0).eval(), (3, 4, 2, 3)),
-}
-
-
-def _ran_once(module):
-    module(np.random.default_rng(0).standard_normal((4, module.num_features, 3, 3)) * 2 + 1)
-    return module
-
-
-@pytest.mark.parametrize("name", LAYERS)
-def test_gradcheck(name):
-    make, shape = LAYERS[name]
-    x = np.random.default_rng(1).standard_normal(shape)
-    result = gradcheck(make(), x)
-    assert result.ok and result.checks[0].name == "input 0"
-
-
-@pytest.mark.parametrize("name", LAYERS)
-def test_gradients_accumulate_and_float32_stays_float32(name):
-    make, shape = LAYERS[name]
-    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
-    module = make()
-    out = module(x)
-    assert out.dtype == np.float32 and module.backward(np.ones_like(out)).dtype == np.float32
-    check_grad_accumulates(make(), x)
-    assert not float64_operations(make(), x)
-
 
 @pytest.mark.parametrize("kernel", [2, 3, (2, 3)])
 def test_max_pool_fast_path_equals_the_im2col_path(kernel):

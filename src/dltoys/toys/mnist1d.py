@@ -62,7 +62,7 @@ class SignalGRU(nn.Module):
     def __init__(self, length: int, n_classes: int, hidden_size: int = 6, rng: RngLike = None):
         super().__init__()
         rng = as_rng(rng)
-        self.gru = nn.GRU(1, hidden_size, bidirectional=True, rng=rng)
+        self.gru = nn.GRU(1, hidden_size, bidirectional=True, batch_first=True, rng=rng)
         self.head = nn.Linear(2 * hidden_size * length, n_classes, rng=rng)
 
     @property
