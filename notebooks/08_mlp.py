@@ -40,11 +40,11 @@ fig
 
 # %%
 scores = {}
-for n_bits in (2, 4, 6, 8):
+for n_bits in (2, 4, 6):
     X, y = parity_truth_table(n_bits)
     model = MLP((n_bits, 64, 1), activation="tanh", rng=0)
     train.fit(model, nn.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=0.01), X, y[:, None].astype(np.float32),
-              epochs=400 if QUICK else 1000, batch_size=64, rng=0, progress=False)
+              epochs=300 if QUICK else 1000, batch_size=64, rng=0, progress=False)
     scores[n_bits] = float(((model(X)[:, 0] > 0) == y).mean())
 scores
 
@@ -80,15 +80,17 @@ fig
 
 # %% [markdown]
 # ## Dropout: a small training set
-# With 100 training digits a wide network memorises them; dropout (p = 0.5) narrows the gap
-# between training and test accuracy.
+# With 100 training digits a wide network memorises them (100% training accuracy). Dropout
+# (p = 0.5) trains each step a random half of the network, which regularises: compare the
+# test accuracy with and without. The `normalization` toy shows the same on noisy data, where
+# the gap is larger.
 
 # %%
 gaps = {}
 for p in (0.0, 0.5):
     model = MLP((64, 512, 512, 10), activation="relu", dropout=p, rng=0)
     train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3), X_tr[:100], y_tr[:100],
-              epochs=100, batch_size=20, rng=0, progress=False)
+              epochs=60, batch_size=20, rng=0, progress=False)
     train_acc = train.evaluate(model, None, X_tr[:100], y_tr[:100], metrics=["accuracy"])["accuracy"]
     test_acc = train.evaluate(model, None, X_te, y_te, metrics=["accuracy"])["accuracy"]
     gaps[f"dropout {p}"] = {"train": f"{train_acc:.1%}", "test": f"{test_acc:.1%}"}

@@ -18,7 +18,7 @@ from dltoys.models import CharLM, SequenceModel
 
 QUICK = os.environ.get("DLTOYS_QUICK", "1") == "1"
 T = 30 if QUICK else 100
-X_tr, y_tr = make_adding(4000 if QUICK else 20000, T, rng=0)   # (N, T, 2), (N, 1)
+X_tr, y_tr = make_adding(2000 if QUICK else 20000, T, rng=0)   # (N, T, 2), (N, 1)
 X_te, y_te = make_adding(1000, T, rng=1)
 
 # %%
@@ -27,7 +27,7 @@ for cell in ("rnn", "lstm", "gru"):
     model = SequenceModel(cell, 2, 32, 1, rng=0)
     history = train.fit(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=5e-3), X_tr, y_tr,
                         validation_data=(X_te, y_te), callbacks=[train.ClipGradNorm(1.0)],
-                        epochs=15 if QUICK else 40, batch_size=64, rng=0, progress=False)
+                        epochs=12 if QUICK else 40, batch_size=64, rng=0, progress=False)
     curves[cell] = history["val_loss"]
     scores[cell] = history["val_loss"][-1]
 fig, ax = plot.figure(size=(6.5, 3.6), title=f"the adding problem, T = {T}")
@@ -44,15 +44,15 @@ fig
 # model needs that only knows each character's frequency), then samples.
 
 # %%
-text = python_source_text(max_chars=200_000 if QUICK else 2_000_000)
+text = python_source_text(max_chars=60_000 if QUICK else 2_000_000)
 vocab = CharVocab(text)
 train_text, val_text = split_text(text, 0.1)
 ids = vocab.encode(train_text)
-model = CharLM(len(vocab), hidden_size=128, rng=0)
+model = CharLM(len(vocab), hidden_size=64 if QUICK else 128, rng=0)
 x = ids[:-1][: (len(ids) - 1) // 64 * 64].reshape(-1, 64)
 y = ids[1:][: (len(ids) - 1) // 64 * 64].reshape(-1, 64)
 train.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=3e-3), x, y,
-          epochs=2 if QUICK else 10, batch_size=32, rng=0, progress=False)
+          epochs=3 if QUICK else 10, batch_size=32, rng=0, progress=False)
 counts = np.bincount(ids, minlength=len(vocab)) + 1
 unigram = float(-(counts / counts.sum() * np.log2(counts / counts.sum())).sum())
 print(f"held out: {model.bits_per_char(vocab.encode(val_text)):.2f} bits/char; unigram: {unigram:.2f}")

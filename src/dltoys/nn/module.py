@@ -106,8 +106,8 @@ class Module:
     def backward(self, grad_out: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
-    def __call__(self, *inputs: Any) -> Any:
-        return self.forward(*inputs)
+    def __call__(self, *inputs: Any, **options: Any) -> Any:
+        return self.forward(*inputs, **options)  # options: masks and flags (MultiheadAttention's attn_mask)
 
     def _saved(self) -> Any:
         """The cache of the last forward call (error if there was none)."""

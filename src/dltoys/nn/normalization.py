@@ -1,4 +1,4 @@
-"""Batch normalisation."""
+"""Normalisation layers: BatchNorm1d (statistics over the batch) and LayerNorm (over each sample)."""
 
 from __future__ import annotations
 
@@ -197,3 +197,106 @@ class BatchNorm2d(BatchNorm1d):
     def _from_rows(self, rows: np.ndarray, shape: tuple) -> np.ndarray:
         n, c, height, width = shape
         return rows.reshape(n, height, width, c).transpose(0, 3, 1, 2)
+class LayerNorm(Module):
+    """Layer normalisation over the last ``len(normalized_shape)`` dimensions (``torch.nn.LayerNorm``).
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        The trailing shape ``D`` normalised together (``d_model`` in a Transformer).
+    eps : float, default 1e-5
+        Added to the variance before the square root.
+    elementwise_affine : bool, default True
+        Learn a scale ``weight`` (ones) and, with ``bias``, a shift ``bias`` (zeros), of shape ``D``.
+    bias : bool, default True
+        Learn the shift (PyTorch's argument; only with ``elementwise_affine``).
+    dtype : float32 (default) or float64
+
+    Shapes
+    ------
+    input ``(*, *normalized_shape)`` -> output of the same shape.
+
+    Notes
+    -----
+    Per row of ``M = prod(normalized_shape)`` values (statistics of the row, not of the batch)::
+
+        mu = mean(x)      var = mean((x - mu)^2)      xhat = (x - mu) / sqrt(var + eps)
+        y = weight * xhat + bias
+
+    With ``gh = weight * dL/dy`` and ``r = 1 / sqrt(var + eps)``, the backward pass::
+
+        dL/dx = r * (gh - mean(gh) - xhat * mean(gh * xhat))
+        dL/dweight = sum over rows of dL/dy * xhat        dL/dbias = sum over rows of dL/dy
+
+    The same formula as BatchNorm's with rows and columns swapped. Training and
+    evaluation are the same computation (no running statistics).
+
+    References
+    ----------
+    Ba, Kiros & Hinton (2016), Layer normalization.
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        if not shape:
+            raise ValueError("normalized_shape: expected an int or a non-empty tuple of ints, received ()")
+        self.normalized_shape = tuple(check_int("normalized_shape", n, minimum=1) for n in shape)
+        self.eps = check_float("eps", eps, low=0.0, low_inclusive=False)
+        self.elementwise_affine = check_bool("elementwise_affine", elementwise_affine)
+        check_bool("bias", bias)
+        self.dtype = resolve_dtype(dtype)
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=self.dtype)) if self.elementwise_affine else None
+        has_bias = self.elementwise_affine and bias
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=self.dtype)) if has_bias else None
+        self._size = int(np.prod(self.normalized_shape))
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_float_input(self, x, self.dtype)
+        k = len(self.normalized_shape)
+        if x.ndim < k or x.shape[x.ndim - k:] != self.normalized_shape:
+            raise ValueError(
+                f"LayerNorm({self.normalized_shape}): expected input of shape (*, "
+                f"{', '.join(map(str, self.normalized_shape))}), received {x.shape}"
+            )
+        rows = x.reshape(-1, self._size)  # (N, M)
+        mean = rows.mean(axis=1, keepdims=True)  # (N, 1)
+        xhat = rows - mean  # (N, M), normalised in place below
+        var = np.einsum("nm,nm->n", xhat, xhat)  # (N,) a row-wise dot beats (xhat**2).sum(1)
+        var *= 1.0 / self._size
+        var += self.eps
+        inv_std = np.sqrt(var, out=var)
+        np.reciprocal(inv_std, out=inv_std)  # (N,)
+        xhat *= inv_std[:, None]
+        if self.weight is not None:
+            out = xhat * self.weight.data.reshape(-1)
+            if self.bias is not None:
+                out += self.bias.data.reshape(-1)
+        else:
+            out = xhat.copy()
+        self._cache = (xhat, inv_std, x.shape)
+        return out.reshape(x.shape)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        xhat, inv_std, shape = self._saved()
+        grad_out = check_grad_out(self, grad_out, shape, self.dtype)
+        g = grad_out.reshape(-1, self._size)  # (N, M)
+        if self.weight is not None:
+            if self.weight.requires_grad:
+                self.weight.grad += np.einsum("nm,nm->m", g, xhat).reshape(self.normalized_shape)
+            if self.bias is not None and self.bias.requires_grad:
+                self.bias.grad += (np.ones(len(g), dtype=g.dtype) @ g).reshape(self.normalized_shape)
+            g_hat = g * self.weight.data.reshape(-1)  # (N, M)
+        else:
+            g_hat = g.copy()
+        mean_g = g_hat.mean(axis=1, keepdims=True)  # (N, 1)
+        mean_g_xhat = np.einsum("nm,nm->n", g_hat, xhat)[:, None]  # (N, 1)
+        mean_g_xhat *= 1.0 / self._size
+        g_hat -= mean_g
+        g_hat -= xhat * mean_g_xhat
+        g_hat *= inv_std[:, None]
+        return g_hat.reshape(shape)

@@ -34,7 +34,7 @@ from .history import History
 from .metrics import Metric
 from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError, _first_non_finite
 from .evaluate import Inputs, _as_inputs, _Averages, _input_names, check_data, targets_checked
-from .progress import ProgressBar, progress_enabled
+from .progress import ProgressBar, progress_enabled, step_name
 from .resume import apply_resume, read_resume
 from .step import Step, supervised_step
 
@@ -278,7 +278,8 @@ class Trainer:
         self.rng = getattr(batches, "rng", None)
         self.batches_per_epoch = len(batches) if hasattr(batches, "__len__") else None
         resumed = read_resume(self, resume) if resume is not None else None
-        bar = ProgressBar(config.epochs, self.batches_per_epoch or 0) if progress_enabled(config.progress) else None
+        bar = (ProgressBar(config.epochs, self.batches_per_epoch or 0, name=step_name(step))
+               if progress_enabled(config.progress) else None)
         step._before_update = self._before_update
         step.on_train_begin()
         try:
