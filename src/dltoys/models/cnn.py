@@ -90,11 +90,15 @@ class CNN(nn.Sequential):
         dtype = resolve_dtype(dtype)
         rng = as_rng(rng)
         two_d = len(shape) == 3
-        conv, pooling, norm = (nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d) if two_d else (nn.Conv1d, nn.MaxPool1d, nn.BatchNorm1d)
+        if two_d:
+            conv, pooling, norm = nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d
+        else:
+            conv, pooling, norm = nn.Conv1d, nn.MaxPool1d, nn.BatchNorm1d
         layers: list[nn.Module] = []
         in_channels, sizes = shape[0], shape[1:]
         for out_channels, k, s, p in zip(channels, kernels, strides, paddings):
-            layers.append(conv(in_channels, out_channels, k, stride=s, padding=p, bias=not batch_norm, dtype=dtype, rng=rng))
+            layers.append(conv(in_channels, out_channels, k, stride=s, padding=p, bias=not batch_norm,
+                               dtype=dtype, rng=rng))
             if batch_norm:
                 layers.append(norm(out_channels, dtype=dtype))
             layers.append(nn.ReLU())

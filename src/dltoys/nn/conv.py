@@ -153,7 +153,8 @@ class _ConvNd(Module):
         before, after = self._padding()
         padded = pad_channels_last(to_channels_last(x), before, after)  # (N, *spatial_p, C)
         out_size = tuple(
-            conv_output_size(x.shape[2 + i], self.kernel_size[i], self.stride[i], before[i] + after[i], self.dilation[i])
+            conv_output_size(x.shape[2 + i], self.kernel_size[i], self.stride[i], before[i] + after[i],
+                             self.dilation[i])
             for i in range(self._ndim)
         )
         if min(out_size) < 1:
@@ -207,7 +208,8 @@ class _ConvNd(Module):
         w = self.weight.data  # (C_out, C_in / g, *kernel)
         n_taps = int(np.prod(self.kernel_size))
         per_in = self.in_channels // self.groups
-        weight_taps = np.ascontiguousarray(w.transpose(*range(2, w.ndim), 0, 1)).reshape(n_taps, self.out_channels, per_in)
+        weight_taps = np.ascontiguousarray(w.transpose(*range(2, w.ndim), 0, 1))  # (*kernel, C_out, C_in / g)
+        weight_taps = weight_taps.reshape(n_taps, self.out_channels, per_in)
         if self.groups == 1:
             grad_cols = np.matmul(g2d, weight_taps)  # (K, M, C_in)
         else:

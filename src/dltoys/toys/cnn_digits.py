@@ -123,7 +123,8 @@ def _plot_feature_maps(ctx: RunContext, model: CNN, X_test: np.ndarray, y_test: 
     blocks = _blocks(model, X_test[chosen])  # [(3, C1, 8, 8), (3, C2, 4, 4)]
     ncols = 1 + n_maps * len(blocks)
     fig, axes = plot.figure(len(chosen), ncols, size=(1.15 * ncols, 1.4 * len(chosen) + 0.6), squeeze=False,
-                            title="Feature maps of three test digits after each block's ReLU (the six most active channels): the input, "
+                            title="Feature maps of three test digits after each block's ReLU "
+                                  "(the six most active channels): the input, "
                                   + ", ".join(f"block {b + 1} ({maps.shape[2]}x{maps.shape[3]})"
                                               for b, maps in enumerate(blocks)))
     for row, index in enumerate(chosen):
