@@ -93,8 +93,10 @@ def test_bad_arguments(make, message):
 @pytest.mark.parametrize(
     "layer, shape, message",
     [
-        (nn.Conv2d(3, 4, 3), (2, 2, 5, 5), r"expected input of shape \(N, 3, H, W\), received \(2, 2, 5, 5\)"),
-        (nn.Conv2d(3, 4, 3), (3, 5, 5), r"expected input of shape \(N, 3, H, W\)"),
+        (nn.Conv2d(3, 4, 3), (2, 2, 5, 5), r"expected input of shape \(N, 3, H, W\) or unbatched \(3, H, W\), "
+                                           r"received \(2, 2, 5, 5\)"),
+        (nn.Conv2d(3, 4, 3), (5, 5), r"expected input of shape \(N, 3, H, W\)"),
+        (nn.MaxPool2d(2), (5, 5), r"expected input of shape \(N, C, H, W\) or unbatched \(C, H, W\), received \(5, 5\)"),
         (nn.Conv1d(3, 4, 3), (2, 3, 2), "smaller than the dilated kernel"),
         (nn.MaxPool2d(3), (2, 3, 2, 5), "too small for kernel_size"),
         (nn.MaxPool2d(2), (2, 3, 1, 5), "too small for kernel_size"),
@@ -106,6 +108,28 @@ def test_bad_arguments(make, message):
 def test_bad_inputs(layer, shape, message):
     with pytest.raises(ValueError, match=message):
         layer(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.Conv2d(2, 3, 3, padding=1, rng=0), (2, 5, 6)),
+    (lambda: nn.Conv1d(2, 3, 3, stride=2, rng=0), (2, 9)),
+    (lambda: nn.MaxPool2d(2), (3, 5, 6)),
+    (lambda: nn.MaxPool1d(3, 2, padding=1, ceil_mode=True), (3, 8)),
+    (lambda: nn.AvgPool2d(3, 2, padding=1), (2, 6, 5)),
+    (lambda: nn.AdaptiveAvgPool2d(2), (2, 5, 7)),
+])
+def test_unbatched_input_is_a_batch_of_one(make, shape):
+    """(C, *spatial), as PyTorch accepts: the same numbers as the batch of one, without its axis."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(shape).astype(np.float32)
+    single, batched = make(), make()
+    out = single(x)
+    np.testing.assert_array_equal(out, batched(x[None])[0])
+    grad_out = rng.standard_normal(out.shape).astype(np.float32)
+    grad = single.backward(grad_out)
+    np.testing.assert_array_equal(grad, batched.backward(grad_out[None])[0])
+    for (name, p), q in zip(single.named_parameters(), batched.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad, err_msg=name)
 
 
 def test_dropout2d_drops_whole_channels():
