@@ -133,19 +133,53 @@ CASES = [
     LayerCase("gru-cell-hx", inputs=[(3, 4), (3, 5)], **_recurrent("GRUCell", 4, 5)),
     LayerCase("gru-cell-unbatched-no-bias", inputs=[(4,), (5,)], **_recurrent("GRUCell", 4, 5, bias=False)),
     # recurrent.py: (seq_len, batch, input_size) unless batch_first
-    LayerCase("rnn", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5, batch_first=False)),
+    LayerCase("rnn", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5)),  # the default layout: (seq_len, batch, features)
     LayerCase("rnn-relu-2-layers", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5, num_layers=2, nonlinearity="relu", batch_first=False)),
     LayerCase("rnn-bidirectional-h0", inputs=[(2, 4, 3), (2, 2, 5)], **_recurrent("RNN", 3, 5, bidirectional=True, batch_first=True)),
     LayerCase("rnn-unbatched", inputs=[(4, 3)], **_recurrent("RNN", 3, 5, batch_first=False)),
-    LayerCase("lstm", inputs=[(4, 2, 3)], **_recurrent("LSTM", 3, 5, batch_first=False)),
-    LayerCase("lstm-2-layers-bidirectional", inputs=[(4, 2, 3)],
-              **_recurrent("LSTM", 3, 5, num_layers=2, bidirectional=True, batch_first=False)),
+    LayerCase("lstm", inputs=[(4, 2, 3)], **_recurrent("LSTM", 3, 5)),
+    LayerCase("lstm-2-layers-bidirectional", inputs=[(3, 2, 2)],
+              **_recurrent("LSTM", 2, 3, num_layers=2, bidirectional=True, batch_first=False)),
     LayerCase("lstm-batch-first-state", inputs=[(2, 4, 3), ((1, 2, 5), (1, 2, 5))], **_recurrent("LSTM", 3, 5, batch_first=True)),
     LayerCase("lstm-no-bias", inputs=[(4, 2, 3)], **_recurrent("LSTM", 3, 5, bias=False, batch_first=False)),
-    LayerCase("gru", inputs=[(4, 2, 3)], **_recurrent("GRU", 3, 5, batch_first=False)),
-    LayerCase("gru-2-layers-h0", inputs=[(4, 2, 3), (2, 2, 5)], **_recurrent("GRU", 3, 5, num_layers=2, batch_first=False)),
+    LayerCase("gru", inputs=[(4, 2, 3)], **_recurrent("GRU", 3, 5)),
+    LayerCase("gru-2-layers-h0", inputs=[(3, 2, 2), (2, 2, 3)], **_recurrent("GRU", 2, 3, num_layers=2, batch_first=False)),
     LayerCase("gru-unbatched", inputs=[(4, 3)], **_recurrent("GRU", 3, 5, batch_first=False)),
 ]
+def _pyg(cls: str, *args, **kwargs):
+    """PyTorch Geometric's layer of that name (the parity test skips cleanly without torch_geometric)."""
+
+    def build(torch, dtype):
+        import pytest
+
+        return getattr(pytest.importorskip("torch_geometric.nn"), cls)(*args, **kwargs).to(dtype)
+
+    return build
+
+
+def _graph(cls: str, *args, **kwargs):
+    """Our graph layer and PyG's twin, on 9 nodes with 30 random edges (repeats and self-loops likely)."""
+    return dict(
+        make=lambda dtype: getattr(nn, cls)(*args, dtype=dtype, rng=0, **kwargs),
+        inputs=[(9, 5), Ids(9, (2, 30))],
+        torch=_pyg(cls, *args, **kwargs),
+        skips_input_grad=True,
+    )
+
+
+CASES += [
+    # graph.py, graph_attention.py (more graphs, isolated nodes and PyG's options: tests/nn/test_graph.py)
+    LayerCase("gcn-conv", **_graph("GCNConv", 5, 3)),
+    LayerCase("gcn-conv-sum", **_graph("GCNConv", 5, 3, normalize=False, bias=False)),
+    LayerCase("gat-conv-heads", **_graph("GATConv", 5, 3, heads=2)),
+    LayerCase("gat-conv-mean", **_graph("GATConv", 5, 3, heads=2, concat=False, negative_slope=0.1)),
+    LayerCase("gat-conv-dropout-train", lambda d: nn.GATConv(5, 3, heads=2, dropout=0.3, dtype=d, rng=0),
+              [(9, 5), Ids(9, (2, 30))], random=True, skips_input_grad=True),
+    LayerCase("sage-conv", **_graph("SAGEConv", 5, 3)),
+    LayerCase("sage-conv-max", **_graph("SAGEConv", 5, 3, aggr="max")),
+    LayerCase("elu", lambda d: nn.ELU(0.7), [(4, 3)], torch=lambda torch, d: torch.nn.ELU(0.7)),
+]
+
 DETERMINISTIC = [case for case in CASES if not case.random]
 WITH_TORCH = [case for case in CASES if case.torch is not None]
 
