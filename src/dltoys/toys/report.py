@@ -30,8 +30,7 @@ def summary_rows(reports: Sequence[Report]) -> list[list[str]]:
             rows.append([report.toy if index == 0 else "", target.name, target.value_text, target.goal_text,
                          target.verdict, seconds if index == 0 else ""])
         if not targets:
-            rows.append([report.toy, report.skipped or "-", "-", "-", "skipped" if report.skipped else report.verdict,
-                         seconds])
+            rows.append([report.toy, report.skipped or "-", "-", "-", report.verdict, seconds])
     return rows
 
 
@@ -113,7 +112,7 @@ def write_html(reports: Sequence[Report], out_dir: Path, title: str) -> Path:
              f"<p class='env'>{esc(_environment())}</p>", "<table><tr>"]
     parts += [f"<th>{esc(h)}</th>" for h in HEADERS] + ["</tr>"]
     for row in summary_rows(reports):
-        cls = {"pass": "pass", "skipped": "skipped"}.get(row[4], "fail")
+        cls = {"pass": "pass", "PASS": "pass", "SKIPPED": "skipped"}.get(row[4], "fail")
         cells = [f"<td>{esc(c)}</td>" for c in row]
         if row[0]:  # the toy's name links to its section below
             cells[0] = f"<td><a href='#{esc(row[0])}'>{esc(row[0])}</a></td>"
