@@ -308,6 +308,12 @@ class RunContext:
     def path(self, name: str) -> Path:
         return self.run_dir / name
 
+    def phase(self, label: str) -> Any:
+        """A ``with`` block whose progress bars name ``label`` after the toy: ``xor / n=12 · MLP · epoch 3/300``."""
+        from ..train.progress import phase
+
+        return phase(label)
+
     def save_figure(self, fig: Any, name: str) -> str:
         """Save a matplotlib Figure as ``name`` (PNG) in the run directory; returns the name."""
         if not name.endswith(".png"):
