@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -10,8 +12,10 @@ from dltoys.nn.double_backward import gradient_penalty
 
 
 def _critic(activation, seed=0):
+    # Two activation objects of one kind: one module object used twice would share one cache.
+    second = copy.deepcopy(activation)
     return nn.Sequential(nn.Linear(3, 6, dtype=np.float64, rng=seed), activation,
-                         nn.Sequential(nn.Linear(6, 5, dtype=np.float64, rng=seed + 1), activation),
+                         nn.Sequential(nn.Linear(6, 5, dtype=np.float64, rng=seed + 1), second),
                          nn.Linear(5, 1, dtype=np.float64, rng=seed + 2))
 
 
