@@ -21,6 +21,7 @@ def node_embedding(
     xlabel: str = "dimension 1",
     ylabel: str = "dimension 2",
     class_names: Any = None,
+    legend: bool | None = None,
 ) -> Any:
     """Nodes at 2-D ``points`` coloured by class, edges as faint lines, ``marked`` nodes outlined.
 
@@ -31,6 +32,8 @@ def node_embedding(
     labels : int array of shape (N,)
     marked : int array of node ids, optional (the labelled nodes of semi-supervised training)
     class_names : sequence of str, optional, the legend's names (default "class k")
+    legend : bool or None, default None
+        False leaves the legend out (a grid of panels shares one, :func:`figure_legend`).
     """
     points = np.asarray(points, dtype=float)
     edge_index = np.asarray(edge_index)
@@ -49,7 +52,7 @@ def node_embedding(
         ax.scatter(*points[np.asarray(marked)].T, s=110, facecolors="none", edgecolors="black", linewidths=1.5,
                    label="labelled", zorder=3)
     ax.autoscale_view()
-    return finish(ax, title, xlabel, ylabel)
+    return finish(ax, title, xlabel, ylabel, legend=legend)
 
 
 def spring_layout(edge_index: Any, n_nodes: int, *, iterations: int = 200, rng: RngLike = 0) -> np.ndarray:

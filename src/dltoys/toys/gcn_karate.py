@@ -137,7 +137,8 @@ def _plot_snapshots(result, club, y, labelled, config: Config, ctx: RunContext) 
                             title="The GCN's 2-D hidden layer as it trains (seed 0, graph + identities)")
     for ax, epoch in zip(axes[0], epochs):
         plot.node_embedding(ax, result["points"][epoch], club.edge_index, y, marked=labelled,
-                            title=f"epoch {epoch}", class_names=[f"community {k}" for k in range(4)])
+                            title=f"epoch {epoch}", class_names=[f"community {k}" for k in range(4)], legend=False)
+    plot.figure_legend(fig, axes[0], ncol=5)  # one legend under the panels, clear of the points
     return ctx.save_figure(fig, "embedding")
 
 
@@ -148,5 +149,6 @@ def _plot_variants(results, curves, club, y, labelled, ctx: RunContext) -> str:
     for ax, name in zip(axes[1:], [name for name, _, _ in VARIANTS][1:]):
         plot.node_embedding(ax, results[name]["final"], club.edge_index, y, marked=labelled,
                             title=f"{name}: {results[name]['accuracies'][0]:.0%}",
-                            class_names=[f"community {k}" for k in range(4)])
+                            class_names=[f"community {k}" for k in range(4)], legend=False)
+    plot.figure_legend(fig, axes[1:], ncol=5)
     return ctx.save_figure(fig, "variants")
