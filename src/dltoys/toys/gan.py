@@ -34,7 +34,7 @@ class Config(ToyConfig):
     mixtures: tuple[Literal["ring", "grid"], ...] = option(("ring", "grid"), "mixtures to learn")
     algorithms: tuple[Literal["gan", "wgan-gp"], ...] = option(("gan", "wgan-gp"), "which models to train")
     seeds: tuple[int, ...] = option((0, 1, 2), "seeds of the data, the weights and the noise (one run each)", min=0)
-    ring_steps: int = option(3000, "discriminator (critic) updates on the ring", min=4)
+    ring_steps: int = option(15000, "discriminator (critic) updates on the ring", min=4)
     grid_steps: int = option(12000, "discriminator (critic) updates on the grid", min=4)
     ring_width: int = option(64, "width of the two hidden layers of G and D on the ring", min=1)
     grid_width: int = option(128, "width of the two hidden layers of G and D on the grid", min=1)
