@@ -192,7 +192,7 @@ def _plot_mixture(ctx: RunContext, config: Config, kind: str, runs: dict) -> str
     ncols = config.snapshots + 1
     fig, axes = plot.figure(len(algorithms), ncols, size=(2.6 * ncols, 2.7 * len(algorithms)), squeeze=False,
                             title=f"{kind}: samples over training (seed {config.seeds[0]}), and the discriminator")
-    limit = 1.35 * SCALE[kind]
+    limit = 1.3 * float(np.abs(centers).max())
     steps = config.ring_steps if kind == "ring" else config.grid_steps
     for row, algorithm in enumerate(algorithms):
         result = runs[kind, algorithm][0]
