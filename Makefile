@@ -30,6 +30,7 @@ $(VENV)/.dev: $(VENV)/.installed
 ## demo: set up .venv, install dltoys and run the tour of every toy (quick mode) on embedded data
 demo: $(VENV)/.installed
 	$(BIN)/dltoys tour
+	@echo "next: source $(VENV)/bin/activate, then dltoys list (or, without activating: $(BIN)/dltoys list)"
 
 ## test: set up the dev environment and run every test, the toys' quick-mode training runs included
 test: $(VENV)/.dev

@@ -18,8 +18,12 @@ need no change; if one does, this file is the one place to adapt.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import inspect
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -52,6 +56,7 @@ class Case:
     build_torch: Callable[[Any], Any]
     make_batch: Callable[[np.random.Generator], tuple[np.ndarray, np.ndarray]]
     flops: int | None = None
+    unavailable: Callable[[], str | None] | None = None  # why the row cannot run here (data, a package), or None
 
     def missing(self) -> list[str]:
         """The names in ``needs`` that ``dltoys.nn`` does not have yet."""
@@ -218,6 +223,21 @@ def _gpt_torch(nn):
     return GPT()
 
 
+def _gpt_dltoys(nn, rng):
+    """``models.GPT`` untied (the torch side has its own head) with logits flattened to ``(B T, V)``;
+    its parameter names are the torch model's above."""
+    from dltoys.models import GPT
+
+    class FlatLogitsGPT(GPT):
+        def forward(self, idx):
+            return super().forward(idx).reshape(-1, VOCAB)  # (B T, V)
+
+        def backward(self, grad_logits):
+            return super().backward(grad_logits.reshape(-1, CONTEXT, VOCAB))
+
+    return FlatLogitsGPT(VOCAB, CONTEXT, n_layer=N_LAYERS, n_head=N_HEADS, n_embd=D_MODEL, tie_weights=False, rng=rng)
+
+
 def _gpt_batch(rng: np.random.Generator):
     tokens = rng.integers(0, VOCAB, size=(BATCH_GPT, CONTEXT + 1))
     return tokens[:, :-1].copy(), tokens[:, 1:].reshape(-1).copy()  # next-token targets
@@ -228,9 +248,93 @@ GPT = Case(
     title=f"GPT: vocab {VOCAB}, context {CONTEXT}, d_model {D_MODEL}, {N_HEADS} heads, "
     f"{N_LAYERS} layers, MLP 4x, causal; batch {BATCH_GPT}",
     needs=("Embedding", "LayerNorm", "MultiheadAttention", "GELU", "Linear", "ModuleList", "Sequential"),
-    build_dltoys=None,  # written with the Transformer, against its real API
+    build_dltoys=_gpt_dltoys,
     build_torch=_gpt_torch,
     make_batch=_gpt_batch,
 )
 
-CASES: dict[str, Case] = {case.name: case for case in (MLP, CNN, RNN, LSTM, GPT)}
+# ------------------------------------------------------------ GCN on Cora
+GCN_HIDDEN = 16
+
+
+def _shared_data() -> Path:
+    """Where the tests and CI keep the real data sets: ``$DLTOYS_SHARED_DATA`` or ``<repo>/../shared/data``."""
+    return Path(os.environ.get("DLTOYS_SHARED_DATA") or Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
+
+
+def _gcn_unavailable() -> str | None:
+    if importlib.util.find_spec("torch_geometric") is None:
+        return "torch_geometric is not installed (make oracle)"
+    if not (_shared_data() / "planetoid" / "ind.cora.x").exists():
+        return f"no Cora data in {_shared_data()}"
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _cora():
+    """Cora's row-normalised features, edges and training nodes (read once: every batch is the whole graph)."""
+    from dltoys.data import load_cora
+
+    graph = load_cora(_shared_data())
+    x = graph.x / np.maximum(graph.x.sum(axis=1, keepdims=True), 1)  # (2708, 1433) float32
+    mask = graph.extra["train_mask"]
+    return x, graph.edge_index, mask, graph.y[mask]
+
+
+def _gcn_dltoys(nn, rng):
+    from dltoys.models import GCN
+
+    x, edge_index, mask, _ = _cora()
+
+    class TrainingNodesGCN(GCN):
+        """The GCN on the whole graph; the logits of the 140 training nodes (what the loss sees)."""
+
+        def forward(self, features):
+            logits = super().forward(features, edge_index)  # (2708, 7)
+            self._shape = logits.shape
+            return logits[mask]  # (140, 7)
+
+        def backward(self, grad_out):
+            grad = np.zeros(self._shape, dtype=grad_out.dtype)
+            grad[mask] = grad_out
+            return super().backward(grad)
+
+    # No dropout: both sides must compute the same trajectory for the loss guard.
+    return TrainingNodesGCN(x.shape[1], GCN_HIDDEN, 7, dropout=0.0, cached=True, rng=rng)
+
+
+def _gcn_torch(nn):
+    import torch
+    from torch_geometric.nn import GCNConv
+
+    x, edge_index, mask, _ = _cora()
+    edges, rows = torch.from_numpy(edge_index), torch.from_numpy(mask)
+
+    class TrainingNodesGCN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = GCNConv(x.shape[1], GCN_HIDDEN, cached=True)
+            self.conv2 = GCNConv(GCN_HIDDEN, 7, cached=True)
+
+        def forward(self, features):
+            return self.conv2(self.conv1(features, edges).relu(), edges)[rows]
+
+    return TrainingNodesGCN()
+
+
+def _cora_batch(rng: np.random.Generator):
+    x, _, _, y = _cora()
+    return x, y  # the same arrays every time: one epoch is one step on the whole graph
+
+
+GCN = Case(
+    name="gcn",
+    title=f"GCN 1433-{GCN_HIDDEN}-7 on Cora, one full-graph epoch (2708 nodes, 10556 edges, loss on 140), no dropout",
+    needs=("GCNConv", "ReLU"),
+    build_dltoys=_gcn_dltoys,
+    build_torch=_gcn_torch,
+    make_batch=_cora_batch,
+    unavailable=_gcn_unavailable,
+)
+
+CASES: dict[str, Case] = {case.name: case for case in (MLP, CNN, RNN, LSTM, GPT, GCN)}

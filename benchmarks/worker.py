@@ -478,6 +478,10 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 output["skipped"][name] = "not built yet (dltoys.nn lacks " + ", ".join(missing) + ")"
                 continue
+            reason = case.unavailable() if case.unavailable is not None else None
+            if reason:
+                output["skipped"][name] = f"skipped: {reason}"
+                continue
             for optimizer_name in args.optimizers.split(","):
                 result = compare(case, optimizer_name, n_batches=args.batches, **timing)
                 output["results"].append(result)

@@ -38,4 +38,4 @@ def test_cli_rejects_a_bad_thread_count(capsys):
 
     with pytest.raises(SystemExit):
         main(["run", "xor", "--threads", "0"])
-    assert "--threads: expected an integer >= 1, received 0" in capsys.readouterr().err
+    assert "--threads: expected an integer >= 1 or 'auto', received '0'" in capsys.readouterr().err

@@ -84,7 +84,10 @@ def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
 
 
 def check_bool(name: str, value: Any) -> bool:
-    """Check that a flag is a real ``bool`` (``"False"`` and ``1`` would be truthy)."""
+    """Check that a flag is a real ``bool`` (``"False"``, ``"no"`` and ``1`` would be truthy).
+
+    PyTorch reads ``bias="no"`` as True; dltoys refuses it (a string flag is always a mistake).
+    """
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name}: expected True or False, received {value!r}")
     return bool(value)
@@ -125,16 +128,95 @@ def check_choice(name: str, value: Any, allowed: tuple) -> Any:
 
 
 def as_array(name: str, value: Any) -> np.ndarray:
-    """Convert an input to an ndarray, with a clear error for things that are not arrays."""
+    """Convert an input to an ndarray, with a clear error for things that are not arrays.
+
+    Ragged nested lists (rows of different lengths) and lists of arbitrary
+    objects are refused with a ``TypeError`` naming ``name``, instead of NumPy's
+    "inhomogeneous shape" ``ValueError`` from deep inside a layer.
+    """
     if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise TypeError(f"{name}: expected a numeric array, received an array of Python objects")
         return value
     try:
         array = np.asarray(value)
     except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"{name}: expected an array, received {type(value).__name__}: {exc}") from None
-    if array.dtype == object:
+        ragged = "inhomogeneous" in str(exc) or "sequence" in str(exc)
+        what = "a ragged nested list (rows of different lengths)" if ragged else type(value).__name__
+        raise TypeError(f"{name}: expected a rectangular array, received {what}") from None
+    if array.dtype.hasobject:
         raise TypeError(f"{name}: expected a numeric array, received {type(value).__name__} of objects")
     return array
+
+
+def check_real_array(name: str, value: Any, *, finite: bool = True) -> np.ndarray:
+    """An ndarray of real numbers (bool, int or float; optionally all finite), or a clear error.
+
+    The one check of data arrays at a public boundary (``fit``, ``evaluate``,
+    an estimator's ``X``). Complex, string, datetime and object arrays are refused:
+    NumPy would drop the imaginary part or fail deep inside.
+    """
+    array = as_array(name, value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name}: expected real numbers, received dtype {array.dtype}")
+    if finite and array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = int(array.size - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(f"{name}: expected finite values, received {bad} NaN or infinite value(s)")
+    return array
+
+
+def check_finite_data(name: str, value: Any) -> np.ndarray:
+    """``value`` as an array; if it holds floats they must all be finite (one pass, once per call).
+
+    For the data given to ``fit`` and ``evaluate``: a NaN there would make the
+    loss NaN and, in validation data, let early stopping end a run on "no valid
+    value". Integer, boolean (and other non-float) arrays pass unchanged.
+    """
+    array = as_array(name, value)
+    if array.dtype.kind in "fc":
+        finite = np.isfinite(array)
+        if not finite.all():
+            bad = finite.reshape(len(finite), -1).all(axis=1) if array.ndim else finite
+            rows = np.flatnonzero(~bad)[:5].tolist() if array.ndim else []
+            where = f" (rows {rows}{', ...' if (~bad).sum() > 5 else ''})" if rows else ""
+            raise ValueError(
+                f"{name}: holds {array.size - int(np.count_nonzero(finite))} NaN or infinite value(s){where}; "
+                "remove or impute them before training or evaluating"
+            )
+    return array
+
+
+def check_target_range(
+    owner: str, target: np.ndarray, low: float, high: float, hint: str = ""
+) -> None:
+    """Every value of ``target`` in ``[low, high]`` (NaN refused), or a ``ValueError`` naming ``owner``.
+
+    Two reductions (min and max) over the target: a fraction of what the loss itself costs.
+    """
+    if target.size == 0:
+        return
+    smallest, largest = target.min(), target.max()
+    # NaN propagates through min/max, and every comparison with NaN is False.
+    if not (smallest >= low and largest <= high):
+        raise ValueError(
+            f"{owner}: target values must lie in [{low:g}, {high:g}], received values from "
+            f"{smallest:g} to {largest:g}{hint}"
+        )
+
+
+def check_weights(owner: str, name: str, weights: Any, *, allow_all_zero: bool = False) -> np.ndarray:
+    """Per-class weights: a 1-D float64 array, finite, >= 0 and not all zero, or a clear error."""
+    weights = as_array(name, weights)
+    if weights.dtype.kind not in "biuf":
+        raise TypeError(f"{owner}: {name} must be real numbers, received dtype {weights.dtype}")
+    weights = np.array(weights, dtype=np.float64)  # a copy: loads write into it
+    if weights.ndim != 1:
+        raise ValueError(f"{owner}: {name} must be 1-D (C,), received shape {weights.shape}")
+    if not np.isfinite(weights).all() or (weights < 0).any():
+        raise ValueError(f"{owner}: {name} must be finite and >= 0, received {weights.tolist()[:8]}")
+    if not allow_all_zero and weights.size and not weights.any():
+        raise ValueError(f"{owner}: {name} is all zeros, so every loss would be 0/0")
+    return weights
 
 
 def check_features(owner: str, X: Any, n_features: int) -> np.ndarray:

@@ -54,7 +54,8 @@ def test_the_plot_writes_every_nonzero_count_with_labelled_axes_and_a_colour_bar
     expected = sorted((i, j, int(counts[i, j])) for i, j in zip(*np.nonzero(counts)))
     assert cells == expected  # zero cells stay blank
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
-    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "samples"  # the colour bar is the legend
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "samples (square-root colour scale)"  # the colour bar
+    # is the legend, and says its scale is not linear
 
 
 def test_the_plot_rejects_a_non_square_matrix():

@@ -58,3 +58,35 @@ def test_bars_put_each_group_side_by_side_and_check_lengths():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["w", "b"]
     with pytest.raises(ValueError, match=r"bars: group 'x' has 1 values for 2 categories"):
         plot.bars(ax, {"x": [1.0]}, ["w", "b"], title="t")
+
+
+def test_gapped_line_draws_no_solid_line_across_unmeasured_x():
+    fig, ax = plot.figure()
+    line = plot.gapped_line(ax, [2, 3, 4, 8, 9], [1.0, 1.0, 0.9, 0.6, 0.5], marker="o", label="MLP")
+    xs = line.get_xdata()
+    assert np.isnan(xs).sum() == 1 and list(xs[~np.isnan(xs)]) == [2, 3, 4, 8, 9]  # every point, one break
+    dotted = [other for other in ax.get_lines() if other is not line]
+    assert len(dotted) == 1 and list(dotted[0].get_xdata()) == [4, 8] and dotted[0].get_linestyle() == ":"
+    assert [t for t in ax.get_legend_handles_labels()[1]] == ["MLP"]  # the gap's segment is not a legend entry
+
+
+def test_curves_styles_keep_overlapping_series_apart():
+    fig, ax = plot.figure()
+    plot.curves(ax, {"sigmoid": [0.69, 0.69], "linear": [0.69, 0.69]}, title="t",
+                styles={"linear": {"color": "black", "linestyle": ":"}}, target=0.69, target_label="ln 2")
+    sigmoid, linear, target = ax.get_lines()
+    assert linear.get_linestyle() == ":" and linear.get_color() == "black"
+    assert len({line.get_linestyle() for line in (sigmoid, linear, target)}) == 3  # three lines, three styles
+
+
+def test_decision_boundary_keeps_its_legend_outside_the_points():
+    fig, ax = plot.figure()
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+    y = np.array([0, 1, 1, 0])
+    plot.decision_boundary(ax, lambda grid: np.zeros(len(grid), dtype=int), X, y, title="XOR")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)  # lay the figure out as saving it would
+    legend_box, axes_box = ax.get_legend().get_window_extent(renderer), ax.get_window_extent(renderer)
+    assert legend_box.x0 >= axes_box.x1  # right of the plot, never among the corners

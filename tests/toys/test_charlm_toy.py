@@ -85,7 +85,7 @@ def test_the_cli_reports_a_bad_text_file_in_one_line(tmp_path, capsys):
         path = str(tmp_path / name)
         assert cli.main(["run", "charlm", "--text", path, "--out", str(tmp_path / "runs")]) == 2
         err = capsys.readouterr().err
-        assert err.startswith("dltoys: error: charlm: text: ") and path in err and "Traceback" not in err
+        assert err.startswith("dltoys: error: charlm: --text: ") and path in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists()  # nothing ran
 
 

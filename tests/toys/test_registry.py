@@ -65,10 +65,10 @@ def test_make_config_applies_quick_then_overrides_and_runs_validation():
         make_config(toy, {"epochs": 0})
 
 
-def test_run_dirs_are_unique(tmp_path):
-    first = new_run_dir(tmp_path, "xor")
-    first.mkdir()
-    second = new_run_dir(tmp_path, "xor")
+def test_run_dirs_are_created_and_unique(tmp_path):
+    first = new_run_dir(tmp_path / "runs", "xor")  # the root is made too
+    second = new_run_dir(tmp_path / "runs", "xor")
+    assert first.is_dir() and second.is_dir()
     assert first != second and second.name.startswith("xor-")
 
 
@@ -195,8 +195,10 @@ def test_toy_help_shows_types_ranges_defaults_and_quick_values(capsys):
     assert main(["run", "xor", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--momentum  a number in [0, 1); default 0.9" in out
-    assert "--parity-bits  a comma-separated list of integers, each in [2, 64]; default 2,3" in out
-    assert "quick: 2,3,4,5,6,7,8,12" in out
+    # a line too long for 100 columns continues below, indented
+    assert "--parity-bits  a comma-separated list of integers, each in [2, 64];\n      default 2,3," in out
+    assert "; quick: 2,3,4,5,6,7,8,12\n" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
 
 
 def test_int_fields_with_an_upper_bound_say_integer():

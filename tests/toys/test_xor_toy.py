@@ -34,3 +34,16 @@ def test_quick_mode_reaches_its_targets(tmp_path):
     assert max(p["lr_accuracy"] for p in parity if p["held_out"]) < 0.6
     for plot in ("xor.png", "parity.png"):
         assert (tmp_path / plot).is_file()
+
+
+def test_a_run_that_misses_says_so_instead_of_the_success_narrative(tmp_path):
+    from dltoys.toys.registry import get_toy, make_config, run_toy
+
+    config = make_config(get_toy("xor"), {"epochs": 3, "parity_bits": (2, 3), "parity_rows": 50,
+                                          "parity_epochs": 2, "lr_epochs": 2, "test_rows": 10})
+    report = run_toy("xor", config, run_dir=tmp_path, progress=False, html=False)
+    notes = " ".join(report.notes)
+    assert report.verdict == "MISSED" and report.notes[0].startswith("This run MISSED 2 of its 2 targets")
+    assert "did NOT get all four points in 3 epochs" in notes and "well clear" not in notes
+    assert "on held-out patterns" not in notes  # n = 3 is scored on all 8 patterns
+    assert "did not fit them within this run's budget" in notes

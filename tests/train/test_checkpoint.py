@@ -210,6 +210,9 @@ def test_unknown_format_and_newer_version_are_refused(tmp_path):
     save(tmp_path / "lying.npz", model)
     rewrite_metadata(tmp_path / "lying.npz", lambda m: m["model"]["state"]["0.bias"].update(shape=[3]))
     with pytest.raises(CheckpointError, match=r"'0\.bias' is <f4\(16,\) in the archive but <f4\(3,\) in the metadata"):
+        read(tmp_path / "lying.npz")
+    # load compares the declared shapes with the model's before reading any array
+    with pytest.raises(CheckpointError, match=r"0\.bias: checkpoint \(3,\), model \(16,\)"):
         load(tmp_path / "lying.npz", mlp(0))
 
 

@@ -19,7 +19,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from ..utils import RngLike, as_array, as_rng, check_int
+from ..utils import RngLike, as_array, as_rng, check_bool, check_int
 
 
 class Minibatches:
@@ -90,13 +90,13 @@ class Minibatches:
         if batch_size is None:
             batch_size = self.n_samples
         self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.drop_last = bool(drop_last)
+        self.drop_last = check_bool("drop_last", drop_last)
         if self.drop_last and self.batch_size > self.n_samples:
             raise ValueError(
                 f"batch_size: {self.batch_size} is larger than the {self.n_samples} samples, so "
                 "drop_last=True would leave no batch at all (use a smaller batch_size or drop_last=False)"
             )
-        self.shuffle = bool(shuffle)
+        self.shuffle = check_bool("shuffle", shuffle)
         self.rng = as_rng(rng) if self.shuffle else None
 
     def __len__(self) -> int:

@@ -66,7 +66,7 @@ def parity_truth_table(n_bits: int, *, dtype: Any = None) -> tuple[np.ndarray, n
     out_dtype = _resolve_bits_dtype(dtype)
     shifts = np.arange(n_bits - 1, -1, -1)  # (n_bits,) most significant first
     bits = ((np.arange(2**n_bits)[:, None] >> shifts) & 1).astype(np.uint8)  # (2**n, n_bits)
-    return bits.astype(out_dtype, copy=False), parity_of(bits)
+    return bits.astype(out_dtype, copy=False), _parity(bits)
 
 
 def make_parity(
@@ -138,7 +138,7 @@ def make_parity(
     else:
         bits = _draw_rejecting(generator, n_samples, n_bits, excluded, replace)
 
-    labels = parity_of(bits)
+    labels = _parity(bits)
     if out_dtype == np.uint8:
         return bits, labels
     features = bits.astype(out_dtype)
@@ -178,8 +178,27 @@ def make_xor(
 
 
 def parity_of(bits: np.ndarray) -> np.ndarray:
-    """The parity (XOR) of each row of a 0/1 array of shape (N, n_bits), as int64 (N,)."""
-    return np.bitwise_xor.reduce(np.asarray(bits, dtype=np.uint8), axis=1).astype(np.int64)
+    """The parity (XOR) of each row of a 0/1 array of shape (N, n_bits), as int64 (N,).
+
+    Raises
+    ------
+    ValueError
+        If ``bits`` is not 2-D or holds anything but 0 and 1 (``[[2, 3, 4]]``
+        has no parity: XOR-ing the integers would give 5).
+    """
+    bits = as_array("bits", bits)
+    if bits.ndim != 2:
+        raise ValueError(f"bits: expected a 2-D array of shape (N, n_bits), received shape {bits.shape}")
+    if bits.dtype.kind not in "biuf":
+        raise TypeError(f"bits: expected 0/1 numbers, received dtype {bits.dtype}")
+    if bits.dtype != np.bool_ and bits.size and not ((bits == 0) | (bits == 1)).all():
+        raise ValueError(f"bits: expected only 0 and 1, received values {np.unique(bits)[:5].tolist()}")
+    return _parity(bits)
+
+
+def _parity(bits: np.ndarray) -> np.ndarray:
+    """:func:`parity_of` without the checks, for bits this module drew itself."""
+    return np.bitwise_xor.reduce(bits.astype(np.uint8, copy=False), axis=1).astype(np.int64)
 
 
 def pack_rows(bits: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ into train and validation.
 from __future__ import annotations
 
 import os
+import stat
 import sysconfig
 from pathlib import Path
 from typing import Any
@@ -27,13 +28,21 @@ from dltoys.utils import as_array, check_float, check_int
 _SKIPPED_FOLDERS = frozenset({"site-packages", "dist-packages", "__pycache__"})
 
 
-def read_text_file(path: str | os.PathLike) -> str:
+#: The default largest file :func:`read_text_file` reads (100 MB: ~90 times tiny Shakespeare).
+MAX_TEXT_BYTES = 100_000_000
+
+
+def read_text_file(path: str | os.PathLike, *, max_bytes: int | None = MAX_TEXT_BYTES) -> str:
     """Read a UTF-8 text file, with a clear error for anything that is not one.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The file to read.
+        The file to read: a regular file (FIFOs, devices such as ``/dev/zero``
+        and sockets are refused before anything is read, so nothing hangs).
+    max_bytes : int or None, default 100_000_000
+        Refuse larger files (None: no limit). At most ``max_bytes + 1`` bytes
+        are ever read, even if the file grows while it is read.
 
     Returns
     -------
@@ -47,18 +56,33 @@ def read_text_file(path: str | os.PathLike) -> str:
     IsADirectoryError
         If ``path`` is a directory.
     ValueError
-        If the file is empty, binary (contains a NUL byte; the message gives its
-        byte offset) or not valid UTF-8 (the message gives the offset of the
-        first bad byte).
+        If the file is not a regular file, is larger than ``max_bytes``, is
+        empty, binary (contains a NUL byte; the message gives its byte offset)
+        or not valid UTF-8 (the message gives the offset of the first bad byte).
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path: expected a str or os.PathLike, received {type(path).__name__}")
+    if max_bytes is not None:
+        max_bytes = check_int("max_bytes", max_bytes, minimum=1)
     file = Path(path)
     if not file.exists():
         raise FileNotFoundError(f"path: no such text file: {str(file)!r}")
     if file.is_dir():
         raise IsADirectoryError(f"path: expected a text file, received a directory: {str(file)!r}")
-    text, problem = _decode(file.read_bytes())
+    # O_NONBLOCK: opening a FIFO without a writer would otherwise block forever. The check
+    # that it is a regular file is made on the open descriptor (no swap between check and read).
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError(f"path: {str(file)!r} is not a regular file (a FIFO, device or socket); refused")
+        raw = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise ValueError(
+            f"path: {str(file)!r} is larger than max_bytes={max_bytes:,}; pass a larger max_bytes "
+            "(or None) to read it"
+        )
+    text, problem = _decode(raw)
     if problem is not None:
         raise ValueError(f"path: {str(file)!r} {problem}")
     return text

@@ -2,37 +2,58 @@
 
 from .base import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .charlm import CharLM, stream_chunks
+from .cnn import CNN, CNNClassifier
+from .grnn import GRNN, PNN
 from .dbn import DBN
 from .gan import GAN, WGANGP, GANStep, WGANGPStep
+from .gnn import GAT, GCN, NodeClassificationStep, masked_accuracy
 from .logistic import LogisticRegression
 from .mlp import MLP, MLPClassifier, MLPRegressor
 from .perceptron import Perceptron, PerceptronCriterion, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
 from .rbm import RBM, BernoulliRBM, CDStep, OutOfRangeWarning
 from .rnn import SequenceModel
+from .transformer import GPT
+from .semisupervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier
+from .som import SOM, SOMGrid, SOMStep
 
 __all__ = [
     "BernoulliRBM",
     "CDStep",
     "CharLM",
+    "CNN",
+    "CNNClassifier",
     "ConvergenceWarning",
-    "DBN",
     "DataConversionWarning",
+    "DBN",
     "GAN",
     "GANStep",
+    "GAT",
+    "GCN",
+    "GPT",
+    "GRNN",
+    "LabelPropagation",
+    "LabelSpreading",
     "LogisticRegression",
+    "masked_accuracy",
     "MLP",
     "MLPClassifier",
     "MLPRegressor",
+    "NodeClassificationStep",
     "NotFittedError",
+    "novikoff_bound",
     "OutOfRangeWarning",
     "Perceptron",
     "PerceptronCriterion",
+    "PNN",
     "RBM",
-    "SequenceModel",
-    "WGANGP",
-    "WGANGPStep",
-    "novikoff_bound",
     "rosenblatt_epoch",
     "rosenblatt_epoch_blocked",
+    "SelfTrainingClassifier",
+    "SequenceModel",
+    "SOM",
+    "SOMGrid",
+    "SOMStep",
     "stream_chunks",
+    "WGANGP",
+    "WGANGPStep",
 ]

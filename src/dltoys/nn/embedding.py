@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..utils import RngLike, as_rng, check_int, resolve_dtype
+from ..utils import RngLike, as_rng, check_bool, check_int, resolve_dtype
 from . import init
 from .module import Module, Parameter, check_grad_out
 
@@ -89,7 +89,7 @@ class Embedding(Module):
             raise ValueError(f"embeddings: expected a 2-D array (num_embeddings, embedding_dim), received shape {table.shape}")
         layer = cls(*table.shape, padding_idx=padding_idx, dtype=table.dtype, rng=0)
         layer.weight.data[...] = table
-        layer.weight.requires_grad = not freeze
+        layer.weight.requires_grad = not check_bool("freeze", freeze)
         return layer
 
     def _check_padding_idx(self, padding_idx: Any) -> int | None:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..utils import RngLike, as_rng, check_int, resolve_dtype
+from ..utils import RngLike, as_rng, check_bool, check_int, resolve_dtype
 from . import init
 from .module import Module, Parameter, as_float_input, check_grad_out
 
@@ -48,6 +48,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = check_int("in_features", in_features, minimum=1)
         self.out_features = check_int("out_features", out_features, minimum=1)
+        bias = check_bool("bias", bias)
         self.dtype = resolve_dtype(dtype)
         rng = as_rng(rng)
         bound = 1.0 / math.sqrt(self.in_features)

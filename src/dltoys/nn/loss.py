@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_choice, check_float, check_int
+from ..utils import as_array, check_choice, check_float, check_int, check_target_range, check_weights
 from .module import Module, check_grad_out, float_array
 
 REDUCTIONS = ("mean", "sum", "none")
+
+#: How far the row sums of a probability target may stray from 1 (rounding, not a mistake).
+PROB_SUM_TOLERANCE = 1e-3
 
 #: The floor of ``p (1 - p)`` in BCELoss's gradient. PyTorch declares its 1e-12 as a
 #: C ``float``, so the clamp is float32(1e-12) = 9.99999996e-13 in float64 too.
@@ -21,11 +24,28 @@ BCE_GRAD_FLOOR = float(np.float32(1e-12))
 
 
 class Loss(Module):
-    """Base class: holds ``reduction`` and checks the arguments every loss shares."""
+    """Base class: holds ``reduction`` and checks the arguments every loss shares.
+
+    Target domains (BCE targets in [0, 1], probability targets that are
+    distributions) are checked on every call, unless ``targets_checked`` is
+    True: :func:`dltoys.train.fit` and :func:`~dltoys.train.evaluate` check the
+    whole target array once with :meth:`check_target` and set it while they
+    run, so the training step pays nothing for the check.
+    """
+
+    #: True while a caller guarantees the targets were checked (see :meth:`check_target`).
+    targets_checked: bool = False
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
         self.reduction = check_choice("reduction", reduction, REDUCTIONS)
+
+    def check_target(self, target) -> None:
+        """Check a whole target array's domain once (the per-call check then may be skipped).
+
+        Raises ValueError naming the loss when a value is outside what the loss
+        accepts; shapes are checked per call, against each input.
+        """
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
@@ -34,7 +54,7 @@ class Loss(Module):
         return float_array(self, x)
 
     def _same_shape_target(self, x: np.ndarray, target) -> np.ndarray:
-        target = np.asarray(target)
+        target = as_array("target", target)
         if target.shape != x.shape:
             raise ValueError(
                 f"{type(self).__name__}: target shape {target.shape} must equal input shape {x.shape} "
@@ -98,6 +118,8 @@ class BCELoss(Loss):
     def forward(self, input, target) -> np.ndarray:
         p = self._input(input)
         y = self._same_shape_target(p, target)
+        if not self.targets_checked:
+            self.check_target(y)
         if p.size and (p.min() < 0 or p.max() > 1):
             raise ValueError(
                 f"BCELoss: input must hold probabilities in [0, 1], received values from "
@@ -108,6 +130,11 @@ class BCELoss(Loss):
             log_1mp = np.maximum(np.log1p(-p), -100)
         self._cache = (p, y)
         return self._reduce(-(y * log_p + (1 - y) * log_1mp))
+
+    def check_target(self, target) -> None:
+        target = as_array("target", target)
+        if target.dtype.kind in "biuf":
+            check_target_range("BCELoss", target, 0.0, 1.0, " (binary labels are 0 and 1)")
 
     def backward(self, grad_out=1.0) -> np.ndarray:
         p, y = self._saved()
@@ -136,11 +163,15 @@ class BCEWithLogitsLoss(Loss):
     def __init__(self, reduction: str = "mean", pos_weight=None):
         super().__init__(reduction)
         # a buffer (a copy), so that state_dict() has PyTorch's "pos_weight" key; cast to the input's dtype per call
-        self.register_buffer("pos_weight", None if pos_weight is None else np.array(pos_weight, dtype=np.float64))
+        if pos_weight is not None:
+            pos_weight = check_weights("BCEWithLogitsLoss", "pos_weight", pos_weight, allow_all_zero=True)
+        self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target) -> np.ndarray:
         x = self._input(input)
         y = self._same_shape_target(x, target)
+        if not self.targets_checked:
+            self.check_target(y)
         exp_neg_abs = np.exp(-np.abs(x))
         softplus_neg = np.maximum(-x, 0) + np.log1p(exp_neg_abs)  # softplus(-x) = -log s(x)
         # s(x) from the same exponential: 1/(1+e) for x >= 0, e/(1+e) otherwise
@@ -163,6 +194,14 @@ class BCEWithLogitsLoss(Loss):
             losses = (1 - y) * x + weight * softplus_neg
         self._cache = (sig, y, weight)
         return self._reduce(losses)
+
+    def check_target(self, target) -> None:
+        target = as_array("target", target)
+        if target.dtype.kind in "biuf":
+            check_target_range(
+                "BCEWithLogitsLoss", target, 0.0, 1.0,
+                " (binary labels are 0 and 1; map -1/+1 labels with (y + 1) / 2)",
+            )
 
     def backward(self, grad_out=1.0) -> np.ndarray:
         sig, y, weight = self._saved()
@@ -210,9 +249,8 @@ class CrossEntropyLoss(Loss):
         label_smoothing: float = 0.0,
     ):
         super().__init__(reduction)
-        weight = None if weight is None else np.array(weight, dtype=np.float64)  # a copy: loads write into it
-        if weight is not None and weight.ndim != 1:
-            raise ValueError(f"CrossEntropyLoss: weight must be 1-D (C,), received shape {weight.shape}")
+        # a float64 copy (loads write into it), finite, >= 0, not all zero
+        weight = None if weight is None else check_weights("CrossEntropyLoss", "weight", weight)
         # a buffer, so that state_dict() has PyTorch's "weight" key; cast to the input's dtype per call
         self.register_buffer("weight", weight)
         self.ignore_index = check_int("ignore_index", ignore_index)
@@ -220,6 +258,27 @@ class CrossEntropyLoss(Loss):
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}, label_smoothing={self.label_smoothing}"
+
+    def check_target(self, target) -> None:
+        """Probability targets (float, classes on axis 1) must be distributions; index targets are checked per call."""
+        target = as_array("target", target)
+        if target.dtype.kind == "f" and target.ndim >= 2:
+            rows = target if target.ndim == 2 else np.moveaxis(target, 1, -1).reshape(-1, target.shape[1])
+            self._check_probabilities(rows)
+
+    @staticmethod
+    def _check_probabilities(q: np.ndarray) -> None:
+        """Rows of ``q`` (M, C) are distributions: >= 0 and summing to 1 (within rounding)."""
+        if q.size == 0:
+            return
+        check_target_range("CrossEntropyLoss", q, 0.0, 1.0, " (a probability target holds class probabilities)")
+        sums = q.sum(axis=1)  # (M,)
+        worst = int(np.argmax(np.abs(sums - 1)))
+        if abs(float(sums[worst]) - 1) > PROB_SUM_TOLERANCE:
+            raise ValueError(
+                f"CrossEntropyLoss: a probability target's rows must sum to 1, row {worst} sums to "
+                f"{float(sums[worst]):g} (pass integer class indices for index targets)"
+            )
 
     def forward(self, input, target) -> np.ndarray:
         z = self._input(input)
@@ -229,12 +288,14 @@ class CrossEntropyLoss(Loss):
             )
         n_classes = z.shape[1]
         dtype = z.dtype
-        target = np.asarray(target)
+        target = as_array("target", target)
         # classes last, one row per prediction: (M, C)
         logits = z if z.ndim == 2 else np.moveaxis(z, 1, -1).reshape(-1, n_classes)
         weight = None if self.weight is None else self.weight.astype(dtype)
         if weight is not None and weight.shape != (n_classes,):
             raise ValueError(f"CrossEntropyLoss: weight has shape {weight.shape}, input has {n_classes} classes")
+        if weight is not None:  # C values: also catches a bad weight loaded through load_state_dict
+            check_weights("CrossEntropyLoss", "weight", self.weight)
 
         shifted = logits - logits.max(axis=1, keepdims=True)  # (M, C)
         exp = np.exp(shifted)
@@ -279,6 +340,8 @@ class CrossEntropyLoss(Loss):
                     f"received {target.shape} (pass integer class indices for index targets)"
                 )
             q = target.astype(dtype) if z.ndim == 2 else np.moveaxis(target.astype(dtype), 1, -1).reshape(-1, n_classes)
+            if not self.targets_checked:
+                self._check_probabilities(q)
             if eps > 0:
                 q = q * (1 - eps) + eps / n_classes
             wq = q if weight is None else q * weight  # (M, C)

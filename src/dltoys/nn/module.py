@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..utils import FLOAT_DTYPES, resolve_dtype
+from ..utils import FLOAT_DTYPES, as_array, check_bool, resolve_dtype
 
 
 class Parameter:
@@ -56,7 +56,7 @@ class Parameter:
             raise TypeError(f"Parameter: data must be float32 or float64, received {data.dtype}")
         self.data = data
         self.grad = np.zeros_like(data)
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = check_bool("requires_grad", requires_grad)
 
     @property
     def shape(self) -> tuple:
@@ -106,8 +106,8 @@ class Module:
     def backward(self, grad_out: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
-    def __call__(self, *inputs: Any) -> Any:
-        return self.forward(*inputs)
+    def __call__(self, *inputs: Any, **options: Any) -> Any:
+        return self.forward(*inputs, **options)  # options: masks and flags (MultiheadAttention's attn_mask)
 
     def _saved(self) -> Any:
         """The cache of the last forward call (error if there was none)."""
@@ -221,8 +221,9 @@ class Module:
 
     # ------------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> "Module":
+        mode = check_bool("mode", mode)
         for module in self.modules():
-            module.training = bool(mode)
+            module.training = mode
         return self
 
     def eval(self) -> "Module":
@@ -233,8 +234,9 @@ class Module:
             param.zero_grad()
 
     def requires_grad_(self, requires_grad: bool = True) -> "Module":
+        requires_grad = check_bool("requires_grad", requires_grad)
         for param in self.parameters():
-            param.requires_grad = bool(requires_grad)
+            param.requires_grad = requires_grad
         return self
 
     def to(self, dtype: Any) -> "Module":
@@ -295,8 +297,30 @@ class ModuleList(Module):
             raise TypeError(
                 f"{type(self).__name__}: entry {len(self)} must be a Module, received {type(module).__name__}"
             )
+        self._refuse_reuse(module)
         setattr(self, str(len(self)), module)
         return self
+
+    def _refuse_reuse(self, module: Module) -> None:
+        """One module object twice in a container would run twice per forward pass with one cache.
+
+        Its second forward overwrites the cache of the first, so backward would
+        compute the first call's weight gradients from the second call's input:
+        silently wrong. PyTorch's autograd records every call and allows it; a
+        hand-written backward cannot, so it is refused here with the two correct ways.
+        """
+        new_ids = {id(m): m for m in module.modules()}
+        for index, child in enumerate(self.children()):
+            for inner in child.modules():
+                if id(inner) in new_ids:
+                    raise ValueError(
+                        f"{type(self).__name__}: entry {len(self)} contains the same {type(inner).__name__} object "
+                        f"as entry {index}; a dltoys module keeps one forward cache, so calling it twice in one "
+                        "forward pass would give wrong weight gradients. To share weights, build a second "
+                        f"{type(inner).__name__} and give it the first one's Parameters "
+                        "(second.weight = first.weight; gradients then add up in the shared .grad), "
+                        "or stack the inputs into one batch"
+                    )
 
     def __len__(self) -> int:
         return sum(1 for _ in self.children())
@@ -417,10 +441,17 @@ def check_grad_out(module: Module, grad_out: Any, shape: tuple, dtype: Any = Non
 
 
 def float_array(module: Module, x: Any) -> np.ndarray:
-    """The input of a layer that keeps its input's dtype (activations, Dropout, losses): floats only."""
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        raise TypeError(f"{type(module).__name__}: expected a float array, received dtype {x.dtype}")
+    """The input of a layer that keeps its input's dtype (activations, Dropout, losses): float32 or float64.
+
+    float16 and long double are refused by name (dltoys computes in float32 or
+    float64 only; NumPy's random generator and BLAS have no float16 path).
+    """
+    x = as_array(f"{type(module).__name__} input", x)
+    if x.dtype not in FLOAT_DTYPES:
+        hint = "; convert with x.astype(np.float32)" if x.dtype.kind in "biuf" else ""
+        raise TypeError(
+            f"{type(module).__name__}: expected a float array, received dtype {x.dtype} (float32 or float64{hint})"
+        )
     return x
 
 
@@ -428,11 +459,12 @@ def as_float_input(module: Module, x: Any, dtype: np.dtype) -> np.ndarray:
     """Cast a layer's input to the layer's dtype (no copy when it already matches).
 
     Integer and boolean inputs (bits stored as uint8) become floats here, batch
-    by batch, so a large data set can stay compact in memory.
+    by batch, so a large data set can stay compact in memory. Ragged lists,
+    objects, strings and complex numbers are refused with a ``TypeError``.
     """
     if isinstance(x, np.ndarray) and x.dtype == dtype:
         return x
-    array = np.asarray(x)
+    array = as_array(f"{type(module).__name__} input", x)
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{type(module).__name__}: expected a numeric array, received dtype {array.dtype}"

@@ -1,10 +1,10 @@
-"""Batch normalisation."""
+"""Normalisation layers: BatchNorm1d (statistics over the batch) and LayerNorm (over each sample)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..utils import check_float, check_int, resolve_dtype
+from ..utils import check_bool, check_float, check_int, resolve_dtype
 from .module import Module, Parameter, as_float_input, check_grad_out
 
 
@@ -60,8 +60,8 @@ class BatchNorm1d(Module):
         self.num_features = check_int("num_features", num_features, minimum=1)
         self.eps = check_float("eps", eps, low=0.0, low_inclusive=False)
         self.momentum = None if momentum is None else check_float("momentum", momentum, low=0.0, high=1.0)
-        self.affine = bool(affine)
-        self.track_running_stats = bool(track_running_stats)
+        self.affine = check_bool("affine", affine)
+        self.track_running_stats = check_bool("track_running_stats", track_running_stats)
         self.dtype = resolve_dtype(dtype)
         if self.affine:
             self.weight = Parameter(np.ones(num_features, dtype=self.dtype))
@@ -80,6 +80,9 @@ class BatchNorm1d(Module):
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
 
+    _input_ndims = (2, 3)
+    _input_shapes = ("", ", L")
+
     def _to_rows(self, x: np.ndarray) -> np.ndarray:
         """``(N, C)`` as is; ``(N, C, L)`` as ``(N*L, C)``."""
         if x.ndim == 2:
@@ -94,10 +97,10 @@ class BatchNorm1d(Module):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_input(self, x, self.dtype)
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+        if x.ndim not in self._input_ndims or x.shape[1] != self.num_features:
+            shapes = " or ".join(f"(N, {self.num_features}{rest})" for rest in self._input_shapes)
             raise ValueError(
-                f"BatchNorm1d({self.num_features}): expected input of shape (N, {self.num_features}) "
-                f"or (N, {self.num_features}, L), received {x.shape}"
+                f"{type(self).__name__}({self.num_features}): expected input of shape {shapes}, received {x.shape}"
             )
         rows = self._to_rows(x)  # (M, C)
         use_batch_stats = self.training or not self.track_running_stats
@@ -105,7 +108,7 @@ class BatchNorm1d(Module):
             count = rows.shape[0]
             if count < 2 and self.training:
                 raise ValueError(
-                    f"BatchNorm1d: expected more than 1 value per channel when training, "
+                    f"{type(self).__name__}: expected more than 1 value per channel when training, "
                     f"received input of shape {x.shape}"
                 )
             mean = rows.mean(axis=0)  # (C,)
@@ -150,3 +153,150 @@ class BatchNorm1d(Module):
         else:
             grad_rows = g_hat * inv_std
         return self._from_rows(grad_rows, shape)
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation over ``(N, C, H, W)`` images, per channel (``torch.nn.BatchNorm2d``).
+
+    Parameters, running statistics, state-dict keys, training and evaluation
+    behaviour, and the backward pass are those of :class:`BatchNorm1d`, with the
+    ``M = N H W`` values of a channel as the batch.
+
+    Parameters
+    ----------
+    num_features : int
+        ``C``, the channel count.
+    eps : float, default 1e-5
+    momentum : float or None, default 0.1
+    affine : bool, default True
+    track_running_stats : bool, default True
+    dtype : float32 (default) or float64
+
+    Notes
+    -----
+    Per channel over the ``M = N H W`` values::
+
+        xhat = (x - mean) / sqrt(var + eps)      y = weight * xhat + bias
+        dL/dx = (M gh - sum(gh) - xhat sum(gh xhat)) / (M sqrt(var + eps)),  gh = weight * dL/dy
+
+    The rows are the channels-last view ``(N H W, C)``, free for the output of a
+    convolution (channels-last memory), and the output keeps that layout.
+
+    References
+    ----------
+    Ioffe & Szegedy (2015), Batch normalization: accelerating deep network training.
+    """
+
+    _input_ndims = (4,)
+    _input_shapes = (", H, W",)
+
+    def _to_rows(self, x: np.ndarray) -> np.ndarray:
+        """``(N, C, H, W)`` as ``(N*H*W, C)`` (a view when the memory is channels-last)."""
+        return x.transpose(0, 2, 3, 1).reshape(-1, self.num_features)
+
+    def _from_rows(self, rows: np.ndarray, shape: tuple) -> np.ndarray:
+        n, c, height, width = shape
+        return rows.reshape(n, height, width, c).transpose(0, 3, 1, 2)
+class LayerNorm(Module):
+    """Layer normalisation over the last ``len(normalized_shape)`` dimensions (``torch.nn.LayerNorm``).
+
+    Parameters
+    ----------
+    normalized_shape : int or tuple of int
+        The trailing shape ``D`` normalised together (``d_model`` in a Transformer).
+    eps : float, default 1e-5
+        Added to the variance before the square root.
+    elementwise_affine : bool, default True
+        Learn a scale ``weight`` (ones) and, with ``bias``, a shift ``bias`` (zeros), of shape ``D``.
+    bias : bool, default True
+        Learn the shift (PyTorch's argument; only with ``elementwise_affine``).
+    dtype : float32 (default) or float64
+
+    Shapes
+    ------
+    input ``(*, *normalized_shape)`` -> output of the same shape.
+
+    Notes
+    -----
+    Per row of ``M = prod(normalized_shape)`` values (statistics of the row, not of the batch)::
+
+        mu = mean(x)      var = mean((x - mu)^2)      xhat = (x - mu) / sqrt(var + eps)
+        y = weight * xhat + bias
+
+    With ``gh = weight * dL/dy`` and ``r = 1 / sqrt(var + eps)``, the backward pass::
+
+        dL/dx = r * (gh - mean(gh) - xhat * mean(gh * xhat))
+        dL/dweight = sum over rows of dL/dy * xhat        dL/dbias = sum over rows of dL/dy
+
+    The same formula as BatchNorm's with rows and columns swapped. Training and
+    evaluation are the same computation (no running statistics).
+
+    References
+    ----------
+    Ba, Kiros & Hinton (2016), Layer normalization.
+    """
+
+    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+        if not shape:
+            raise ValueError("normalized_shape: expected an int or a non-empty tuple of ints, received ()")
+        self.normalized_shape = tuple(check_int("normalized_shape", n, minimum=1) for n in shape)
+        self.eps = check_float("eps", eps, low=0.0, low_inclusive=False)
+        self.elementwise_affine = check_bool("elementwise_affine", elementwise_affine)
+        check_bool("bias", bias)
+        self.dtype = resolve_dtype(dtype)
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype=self.dtype)) if self.elementwise_affine else None
+        has_bias = self.elementwise_affine and bias
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype=self.dtype)) if has_bias else None
+        self._size = int(np.prod(self.normalized_shape))
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = as_float_input(self, x, self.dtype)
+        k = len(self.normalized_shape)
+        if x.ndim < k or x.shape[x.ndim - k:] != self.normalized_shape:
+            raise ValueError(
+                f"LayerNorm({self.normalized_shape}): expected input of shape (*, "
+                f"{', '.join(map(str, self.normalized_shape))}), received {x.shape}"
+            )
+        rows = x.reshape(-1, self._size)  # (N, M)
+        mean = rows.mean(axis=1, keepdims=True)  # (N, 1)
+        xhat = rows - mean  # (N, M), normalised in place below
+        var = np.einsum("nm,nm->n", xhat, xhat)  # (N,) a row-wise dot beats (xhat**2).sum(1)
+        var *= 1.0 / self._size
+        var += self.eps
+        inv_std = np.sqrt(var, out=var)
+        np.reciprocal(inv_std, out=inv_std)  # (N,)
+        xhat *= inv_std[:, None]
+        if self.weight is not None:
+            out = xhat * self.weight.data.reshape(-1)
+            if self.bias is not None:
+                out += self.bias.data.reshape(-1)
+        else:
+            out = xhat.copy()
+        self._cache = (xhat, inv_std, x.shape)
+        return out.reshape(x.shape)
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        xhat, inv_std, shape = self._saved()
+        grad_out = check_grad_out(self, grad_out, shape, self.dtype)
+        g = grad_out.reshape(-1, self._size)  # (N, M)
+        if self.weight is not None:
+            if self.weight.requires_grad:
+                self.weight.grad += np.einsum("nm,nm->m", g, xhat).reshape(self.normalized_shape)
+            if self.bias is not None and self.bias.requires_grad:
+                self.bias.grad += (np.ones(len(g), dtype=g.dtype) @ g).reshape(self.normalized_shape)
+            g_hat = g * self.weight.data.reshape(-1)  # (N, M)
+        else:
+            g_hat = g.copy()
+        mean_g = g_hat.mean(axis=1, keepdims=True)  # (N, 1)
+        mean_g_xhat = np.einsum("nm,nm->n", g_hat, xhat)[:, None]  # (N, 1)
+        mean_g_xhat *= 1.0 / self._size
+        g_hat -= mean_g
+        g_hat -= xhat * mean_g_xhat
+        g_hat *= inv_std[:, None]
+        return g_hat.reshape(shape)

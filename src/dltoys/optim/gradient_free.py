@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -131,19 +132,33 @@ class GradientFreeOptimizer(Optimizer):
         return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; the next proposals equal those of the saved run."""
-        super().load_state_dict(state)
+        """Restore a :meth:`state_dict`; the next proposals equal those of the saved run.
+
+        All or nothing: ``best_loss`` and ``rng_state`` are checked before the
+        base state is restored (which checks its own part before changing anything).
+        """
+        name = type(self).__name__
+        if not isinstance(state, dict):
+            raise TypeError(f"{name}.load_state_dict: expected a dict (from state_dict()), received {type(state).__name__}")
         best_loss = state.get("best_loss")
-        self.best_loss = None if best_loss is None else float(best_loss)
+        if best_loss is not None:
+            if not isinstance(best_loss, numbers.Real) or isinstance(best_loss, bool):
+                raise ValueError(f"{name}.load_state_dict: best_loss must be a number or None, received {best_loss!r}")
+            best_loss = float(best_loss)
         rng_state = state.get("rng_state")
         if rng_state is not None:
+            probe = type(self.rng.bit_generator)()
             try:
-                self.rng.bit_generator.state = copy.deepcopy(rng_state)
-            except (TypeError, ValueError) as exc:
+                probe.state = copy.deepcopy(rng_state)
+            except (TypeError, ValueError, KeyError) as exc:
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: rng_state does not fit this optimizer's "
+                    f"{name}.load_state_dict: rng_state does not fit this optimizer's "
                     f"{type(self.rng.bit_generator).__name__} generator ({exc})"
                 ) from None
+        super().load_state_dict(state)
+        self.best_loss = best_loss
+        if rng_state is not None:
+            self.rng.bit_generator.state = copy.deepcopy(rng_state)
 
 
 class RandomSearch(GradientFreeOptimizer):

@@ -25,7 +25,7 @@ import numbers
 from typing import Any, Callable, Iterable
 
 from ..utils import check_float, check_int
-from .optimizer import Optimizer, load_hyperparams, saved_hyperparams
+from .optimizer import Optimizer, checked_hyperparams, saved_hyperparams
 
 
 class LRScheduler:
@@ -88,10 +88,25 @@ class LRScheduler:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore a :meth:`state_dict`; the optimizer's ``lr`` comes from its own state dict."""
-        load_hyperparams(self, state)
-        self.base_lrs = [float(lr) for lr in state["base_lrs"]]
-        self.last_epoch = int(state["last_epoch"])
-        self._last_lr = [float(lr) for lr in state["last_lr"]]
+        name = type(self).__name__
+        hyperparams = checked_hyperparams(self, state)
+
+        def rates(key: str) -> list[float]:
+            values = state.get(key)
+            if not isinstance(values, list) or len(values) != 1:
+                raise ValueError(f"{name}.load_state_dict: {key} must be a list of one rate, received {values!r}")
+            try:
+                return [check_float(key, values[0], low=0.0)]
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name}.load_state_dict: {exc}") from None
+
+        base_lrs, last_lr = rates("base_lrs"), rates("last_lr")
+        last_epoch = state.get("last_epoch")
+        if not isinstance(last_epoch, numbers.Integral) or isinstance(last_epoch, bool) or last_epoch < -1:
+            raise ValueError(f"{name}.load_state_dict: last_epoch must be an integer >= -1, received {last_epoch!r}")
+        for key, value in hyperparams.items():
+            setattr(self, key, value)
+        self.base_lrs, self.last_epoch, self._last_lr = base_lrs, int(last_epoch), last_lr
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparam_names)

@@ -28,12 +28,13 @@ parameter's first update, then an ndarray of the parameter's shape and dtype
 from __future__ import annotations
 
 import copy
+import inspect
 import numbers
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from ..nn.module import Parameter
+from ..nn.module import Module, Parameter
 from ..utils import check_float
 
 
@@ -46,16 +47,49 @@ def saved_hyperparams(owner: Any) -> dict[str, Any]:
     return values
 
 
-def load_hyperparams(owner: Any, state: dict[str, Any]) -> None:
-    """Check that ``state`` was saved by an object of ``owner``'s class and set the hyperparameters it holds."""
+def checked_hyperparams(owner: Any, state: Any) -> dict[str, Any]:
+    """The hyperparameters ``state`` would set on ``owner`` (current ones where absent), set nothing.
+
+    Checks that ``state`` is a dict saved by an object of ``owner``'s class and
+    names only hyperparameters ``owner`` has. Lists come back as tuples where
+    ``owner`` holds a tuple (JSON has no tuples).
+    """
     name = type(owner).__name__
+    if not isinstance(state, dict):
+        raise TypeError(f"{name}.load_state_dict: expected a dict (from state_dict()), received {type(state).__name__}")
     if state.get("type") != name:
         raise ValueError(f"{name}.load_state_dict: the state belongs to a {state.get('type')!r}, not a {name}")
-    for key, value in state.get("hyperparams", {}).items():
+    saved = state.get("hyperparams", {})
+    if not isinstance(saved, dict):
+        raise TypeError(f"{name}.load_state_dict: hyperparams must be a dict, received {type(saved).__name__}")
+    values = saved_hyperparams(owner)
+    for key, value in saved.items():
         if key not in owner.hyperparam_names:
             raise KeyError(f"{name}.load_state_dict: unknown hyperparameter {key!r}")
         current = getattr(owner, key)
-        setattr(owner, key, tuple(value) if isinstance(current, tuple) else copy.deepcopy(value))
+        if isinstance(current, tuple) and isinstance(value, list):
+            value = tuple(value)
+        values[key] = copy.deepcopy(value)
+    return values
+
+
+def load_hyperparams(owner: Any, state: dict[str, Any]) -> None:
+    """Check that ``state`` was saved by an object of ``owner``'s class and set the hyperparameters it holds."""
+    for key, value in checked_hyperparams(owner, state).items():
+        setattr(owner, key, value)
+
+
+def _check_count(owner: str, key: str, value: Any, minimum: int) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{owner}.load_state_dict: {key} must be an integer >= {minimum}, received {value!r}")
+    return int(value)
+
+
+def _check_rate(owner: str, key: str, value: Any) -> float:
+    try:
+        return check_float(key, value, low=0.0)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{owner}.load_state_dict: {exc}") from None
 
 
 class Optimizer:
@@ -69,8 +103,21 @@ class Optimizer:
     hyperparam_names: tuple[str, ...] = ("lr",)
 
     def __init__(self, params: Iterable[Parameter], lr: float):
-        self.params: list[Parameter] = list(params)
         name = type(self).__name__
+        if isinstance(params, Module):
+            raise TypeError(
+                f"{name}: params must be the model's parameters, received the {type(params).__name__} module "
+                f"itself (pass model.parameters())"
+            )
+        if isinstance(params, Parameter):
+            raise TypeError(f"{name}: params must be an iterable of Parameters, received one Parameter (pass [param])")
+        try:
+            self.params: list[Parameter] = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{name}: params must be an iterable of Parameters (model.parameters()), "
+                f"received {type(params).__name__}"
+            ) from None
         if not self.params:
             raise ValueError(f"{name}: received an empty parameter list")
         seen: dict[int, int] = {}
@@ -126,32 +173,70 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        load_hyperparams(self, state)
+        """Restore a :meth:`state_dict`, all or nothing: when this raises, the optimizer is unchanged.
+
+        The saved hyperparameters go through the constructor's own checks
+        (``lr=-0.5``, ``lr='fast'`` or ``betas=[1.5, 7]`` are refused as they
+        would be by ``Adam(params, lr=-0.5)``), the counters must be
+        non-negative integers and every state buffer must fit its parameter.
+        """
         name = type(self).__name__
-        self.initial_lr = state.get("initial_lr")
-        self.step_count = int(state.get("step_count", 0))
+        hyperparams = checked_hyperparams(self, state)
+        self._probe_hyperparams(hyperparams)
+        initial_lr = state.get("initial_lr")
+        if initial_lr is not None:
+            initial_lr = _check_rate(name, "initial_lr", initial_lr)
+        step_count = _check_count(name, "step_count", state.get("step_count", 0), 0)
         entries = state.get("state", {})
+        if not isinstance(entries, dict):
+            raise TypeError(f"{name}.load_state_dict: state must be a dict, received {type(entries).__name__}")
         unknown = sorted(set(entries) - set(self.state_names))
         if unknown:
             raise KeyError(f"{name}.load_state_dict: unknown state {unknown}, expected {list(self.state_names)}")
+        restored = {}
         for key in self.state_names:
             saved = entries.get(key, [None] * len(self.params))
-            if len(saved) != len(self.params):
+            if not isinstance(saved, (list, tuple)) or len(saved) != len(self.params):
+                length = len(saved) if isinstance(saved, (list, tuple)) else type(saved).__name__
                 raise ValueError(
-                    f"{name}.load_state_dict: state {key!r} has {len(saved)} entries, "
+                    f"{name}.load_state_dict: state {key!r} has {length} entries, "
                     f"the optimizer has {len(self.params)} parameters"
                 )
-            self.state[key] = [
+            restored[key] = [
                 self._restore_entry(key, index, param, value)
                 for index, (param, value) in enumerate(zip(self.params, saved))
             ]
+        # Everything checked: now change the optimizer.
+        for key, value in hyperparams.items():
+            setattr(self, key, value)
+        self.initial_lr = initial_lr
+        self.step_count = step_count
+        self.state.update(restored)
+
+    def _probe_hyperparams(self, hyperparams: dict[str, Any]) -> None:
+        """Run the constructor's checks on ``hyperparams`` (a throwaway instance over the same parameters)."""
+        try:
+            accepted = inspect.signature(type(self)).parameters
+        except (TypeError, ValueError):
+            return
+        if not all(key in accepted for key in hyperparams):
+            return  # a subclass whose constructor takes other arguments: no probe
+        try:
+            type(self)(self.params, **hyperparams)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: invalid saved hyperparameters: {exc}") from None
 
     def _restore_entry(self, key: str, index: int, param: Parameter, value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-            return int(value)  # a per-parameter step count
-        value = np.asarray(value)
+            return _check_count(type(self).__name__, f"state {key!r}[{index}]", value, 0)  # a per-parameter step count
+        if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+            kind = value.dtype if isinstance(value, np.ndarray) else type(value).__name__
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict: state {key!r}[{index}] must be a real-valued array, "
+                f"received {kind}"
+            )
         if value.shape != param.shape:
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: state {key!r}[{index}] has shape {value.shape}, "

@@ -9,19 +9,31 @@ nothing depends on a display or a global backend.
 from .bars import bars
 from .boundary import decision_boundary
 from .core import figure, finish
-from .curves import curves
+from .curves import curves, gapped_line
+from .graphs import node_embedding
 from .images import image_grid
 from .legends import figure_legend
 from .matrix import confusion_counts, confusion_matrix
+from .network import draw_graph, spring_layout
+from .som import codebook_colours, component_planes, hit_map, labelled_map, u_matrix
 
 __all__ = [
     "bars",
+    "codebook_colours",
+    "component_planes",
     "confusion_counts",
     "confusion_matrix",
     "curves",
     "decision_boundary",
+    "draw_graph",
     "figure",
     "figure_legend",
     "finish",
+    "gapped_line",
+    "hit_map",
     "image_grid",
+    "labelled_map",
+    "node_embedding",
+    "spring_layout",
+    "u_matrix",
 ]

@@ -49,4 +49,9 @@ def decision_boundary(
         ax.scatter(pts[:, 0], pts[:, 1], s=size, color=PALETTE[k], edgecolor="white", linewidth=0.3 if size < 30 else 1.0, label=f"class {k}")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
-    return finish(ax, title, xlabel, ylabel)
+    finish(ax, title, xlabel, ylabel, legend=False)
+    # Outside the axes: a legend's round markers inside the plot look like more data points
+    # (next to the four XOR corners, a learner counts six).
+    ax.legend(title="points", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+              fontsize=8, title_fontsize=8, frameon=False)
+    return ax

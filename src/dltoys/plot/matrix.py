@@ -64,8 +64,8 @@ def confusion_matrix(
     Notes
     -----
     Colours follow the count on a square-root scale, so the few off-diagonal
-    mistakes stand out next to a diagonal of large counts; cells with no sample
-    stay white and unlabelled.
+    mistakes stand out next to a diagonal of large counts; the colour bar's label
+    says so. Cells with no sample stay white and unlabelled.
     """
     from matplotlib.colors import PowerNorm
 
@@ -86,5 +86,5 @@ def confusion_matrix(
     ax.set_xticks(range(n_classes), names)
     ax.set_yticks(range(n_classes), names)
     ax.grid(False)
-    ax.figure.colorbar(image, ax=ax, label="samples", shrink=0.85)
+    ax.figure.colorbar(image, ax=ax, label="samples (square-root colour scale)", shrink=0.85)
     return finish(ax, title, xlabel, ylabel)

@@ -24,6 +24,15 @@ SHOWS = (
 #: Activations in the order of the grid's columns (names of dltoys.models.MLP).
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "linear": "linear"}
+#: Line styles of the loss plot: sigmoid and linear can both sit on the ln 2 line (circles), so the
+#: linear one is dotted black over a thick sigmoid; every colour is one no other series is close to.
+LOSS_STYLES = {
+    "sigmoid": {"color": "#0072B2", "linewidth": 3.0, "alpha": 0.6},
+    "tanh": {"color": "#D55E00"},
+    "ReLU": {"color": "#009E73"},
+    "LeakyReLU": {"color": "#CC79A7", "linestyle": (0, (4, 1.5))},
+    "linear": {"color": "black", "linestyle": ":", "linewidth": 1.6},  # the ln 2 line is dashed grey
+}
 #: The nonlinear activations that must reach ``Config.nonlinear_target`` on both data sets.
 MUST_LEARN = ("tanh", "relu", "leaky_relu")
 
@@ -213,13 +222,15 @@ def _notes(config: Config, results: dict, collapse: dict) -> list[str]:
     linear = {d: results[d]["linear"]["test_accuracy"] for d in results}
     logistic = {d: results[d]["logistic"]["test_accuracy"] for d in results}
     difference = max(c["relative_difference"] for c in collapse.values())
+    circles_loss = results["circles"]["logistic"]["history"].last("loss")
     notes.append(
         f"The linear network has {len(config.hidden_sizes)} hidden layers, yet its logits equal one affine map "
         f"x W^T + b (largest relative difference {difference:.1e}, float32 rounding): it draws a straight line, "
         f"reaching {linear['moons']:.1%} on moons (logistic regression: {logistic['moons']:.1%}) and "
         f"{linear['circles']:.1%} on circles (logistic regression: {logistic['circles']:.1%}). On circles "
-        f"log-loss training of a line ends at a loss of {results['circles']['logistic']['history'].last('loss'):.3f}"
-        ", ln 2, a coin toss; the best line for accuracy, cutting off one side of the outer ring, would reach "
+        f"log-loss training of a line ends at a loss of {circles_loss:.3f}"
+        + (", ln 2, a coin toss" if abs(circles_loss - np.log(2)) < 0.01 else f" (ln 2 = {np.log(2):.3f} is a coin toss)")
+        + "; the best line for accuracy, cutting off one side of the outer ring, would reach "
         f"{linear_ceiling(config)['circles']:.0%}, the target's ceiling."
     )
     sigmoid = {d: results[d]["sigmoid"]["test_accuracy"] for d in results}
@@ -267,6 +278,6 @@ def _plot_losses(config: Config, ctx: RunContext, results: dict) -> str:
         plot.curves(ax, {LABELS[a]: by_activation[a]["history"]["loss"] for a in ACTIVATIONS},
                     title=f"{data_name}: SGD, lr {config.lr}, momentum {config.momentum}",
                     ylabel="binary cross-entropy (training)", log_y=True,
-                    target=float(np.log(2)), target_label="ln 2: a coin toss")
+                    target=float(np.log(2)), target_label="ln 2: a coin toss", styles=LOSS_STYLES)
     plot.figure_legend(fig, axes, ncol=6)
     return ctx.save_figure(fig, "activations_losses")

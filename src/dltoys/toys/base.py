@@ -158,6 +158,10 @@ class Target:
         return f"{100 * x:.1f}%" if self.percent else f"{x:.4g}"
 
     @property
+    def verdict(self) -> str:
+        return "pass" if self.passed else "missed"
+
+    @property
     def value_text(self) -> str:
         return self._fmt(self.value)
 
@@ -192,9 +196,18 @@ class Table:
         return "\n".join(lines)
 
 
+#: How a run ended: it ran to the end (its targets then say pass or missed), it raised, or Ctrl-C.
+COMPLETED, FAILED, INTERRUPTED = "completed", "FAILED", "INTERRUPTED"
+
+
 @dataclass
 class Report:
-    """What a toy run produced: its figures, plots, tables and honest notes."""
+    """What a toy run produced: its figures, plots, tables and honest notes.
+
+    ``status`` is :data:`COMPLETED` for a run that reached its end, :data:`FAILED` when
+    it raised (``error`` says what), :data:`INTERRUPTED` after Ctrl-C; an unfinished
+    run's report holds the plots it saved before it stopped.
+    """
 
     toy: str
     title: str
@@ -207,16 +220,33 @@ class Report:
     config: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     run_dir: str = ""
+    skipped: str = ""  # why the toy did not run (its data is missing); the notes say how to get it
+    status: str = COMPLETED
+    error: str = ""
 
     @property
     def passed(self) -> bool:
-        return all(t.passed for t in self.targets)
+        """Every target reached (a skipped toy has none, and did not fail)."""
+        return self.status == COMPLETED and all(t.passed for t in self.targets)
+
+    @property
+    def verdict(self) -> str:
+        """One word for the run: PASS, SKIPPED (its data was not given), MISSED (ran to the end, missed a
+        target), FAILED or INTERRUPTED."""
+        if self.status != COMPLETED:
+            return self.status
+        if self.skipped:
+            return "SKIPPED"
+        return "PASS" if self.passed else "MISSED"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "toy": self.toy,
             "title": self.title,
             "passed": self.passed,
+            "skipped": self.skipped,
+            "status": self.verdict,
+            "error": self.error,
             "seconds": round(self.seconds, 3),
             "targets": [
                 {"name": t.name, "value": t.value, "goal": t.goal, "at_least": t.at_least, "passed": t.passed}
@@ -230,12 +260,14 @@ class Report:
         }
 
     def to_markdown(self, image_prefix: str = "") -> str:
-        status = "PASS" if self.passed else "FAIL"
-        lines = [f"## {self.title} (`{self.toy}`) — {status}, {self.seconds:.1f} s", "", self.shows, ""]
+        verdict = f"SKIPPED ({self.skipped})" if self.skipped else self.verdict
+        lines = [f"## {self.title} (`{self.toy}`) — {verdict}, {self.seconds:.1f} s", "", self.shows, ""]
+        if self.error:
+            lines += [f"**{self.verdict}**: {self.error}", ""]
         if self.targets:
             lines += ["| figure | reached | target | |", "|---|---|---|---|"]
             for t in self.targets:
-                lines.append(md_row([t.name, t.value_text, t.goal_text, "pass" if t.passed else "FAIL"]))
+                lines.append(md_row([t.name, t.value_text, t.goal_text, t.verdict]))
             lines.append("")
         for table in self.tables:
             lines += [table.to_markdown(), ""]
@@ -255,12 +287,16 @@ class RunContext:
         The run's directory (already created).
     progress : bool or None
         Progress bars: True, False, or None to decide by whether stderr is a terminal.
+    saved_plots : list of str
+        The figures saved so far (:meth:`save_figure`), which the report of a run
+        that fails or is interrupted still shows.
     """
 
     def __init__(self, run_dir: Path, progress: bool | None = None):
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.progress = progress
+        self.saved_plots: list[str] = []  # in the order saved: what a run that stops early still shows
 
     def path(self, name: str) -> Path:
         return self.run_dir / name
@@ -270,6 +306,8 @@ class RunContext:
         if not name.endswith(".png"):
             name += ".png"
         fig.savefig(self.run_dir / name, dpi=110, bbox_inches="tight")
+        if name not in self.saved_plots:
+            self.saved_plots.append(name)
         return name
 
     def write_json(self, name: str, data: Any) -> None:

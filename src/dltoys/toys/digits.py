@@ -127,8 +127,8 @@ def run(config: Config, ctx: RunContext) -> Report:
             f"Against the best reference ({best_name.split(' (')[0]}, {best['test_accuracy']:.1%}): "
             f"{'+' if gap >= 0 else ''}{100 * gap:.1f} points, "
             f"{abs(gap) * len(y_test):.0f} digit{'s' if round(abs(gap) * len(y_test)) != 1 else ''} of {len(y_test)}; "
-            "on a test set this size one digit is 0.3 points, so differences of a point or two are within the "
-            "noise of the split."
+            f"on a test set this size one digit is {100 / len(y_test):.2g} points, so differences of a point or two "
+            "are within the noise of the split."
         )
     plots = [_plot_results(ctx, config, ours, counts), _plot_mistakes(ctx, X_test, y_test, ours["predicted"])]
     plots = [p for p in plots if p]
@@ -153,7 +153,8 @@ def _plot_results(ctx: RunContext, config: Config, ours: dict, counts: np.ndarra
     plot.curves(ax_curves, {"training (dropout on)": history["accuracy"], "validation": history["val_accuracy"]},
                 title="accuracy against epochs", ylabel="accuracy",
                 target=config.test_target, target_label=f"test target ({config.test_target:.0%})")
-    ax_curves.set_ylim(0.8, 1.005)
+    lowest = min(min(history["accuracy"]), min(history["val_accuracy"]))  # every epoch stays in the plot
+    ax_curves.set_ylim(max(0.0, lowest - 0.02), 1.005)
     plot.confusion_matrix(ax_matrix, counts, title=f"test digits: {ours['test_accuracy']:.1%} correct",
                           xlabel="predicted digit", ylabel="true digit")
     return ctx.save_figure(fig, "digits")

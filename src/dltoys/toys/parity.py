@@ -1,4 +1,4 @@
-"""50-bit parity: logistic regression, MLPs and recurrent networks at 10k, 100k and 1M rows.
+"""50-bit parity: logistic regression, MLPs and recurrent networks at 10k, 100k and 1M rows (quick: 10k).
 
 The seeds' headline experiment, done right: every label is the parity of its own
 row (also in the sequence view), test rows are never training rows, and the
@@ -26,8 +26,8 @@ NAME = "parity"
 TITLE = "50-bit parity: why memory matters"
 SHOWS = (
     "Logistic regression, a small and a wide MLP, and an RNN and an LSTM reading one bit per step, on 50-bit "
-    "parity with 10k, 100k and 1M training rows: who generalises to rows never seen in training, how each was "
-    "supervised, and why a fixed-size model cannot."
+    "parity (10k training rows in the tour's quick mode; 10k, 100k and 1M in full mode): who generalises to "
+    "rows never seen in training, how each was supervised, and why a fixed-size model cannot."
 )
 
 #: model name -> (label in tables and plots, what it is trained on)
@@ -213,26 +213,33 @@ def train_one(name: str, n_rows: int, data: dict[str, np.ndarray], config: Confi
 # ---------------------------------------------------------------- the plot
 def plot_grid(results: dict, config: Config) -> Any:
     models, sizes = config.models, config.sizes
-    fig, axes = plot.figure(
-        len(models), len(sizes), squeeze=False, size=(4.4 * len(sizes) + 0.6, 2.5 * len(models) + 1.0),
-        title=f"{config.n_bits}-bit parity: loss and error (rows: models, columns: training rows)",
-    )
-    for i, name in enumerate(models):
-        for j, n_rows in enumerate(sizes):
-            r = results[name, n_rows]
-            ax = axes[i, j]
-            plot.curves(
-                ax,
-                {"training loss (BCE, as trained)": r["curve_train_loss"],
-                 "training error": r["curve_train_error"],
-                 "held-out error": r["curve_error"]},
-                x=np.asarray(r["curve_samples"]) / 1e3,
-                title=f"{model_label(name, config.n_bits)}, {n_rows:,} rows: {r['test_accuracy']:.1%} held out",
-                xlabel="training samples seen (thousands)", ylabel="loss / error",
-                target=0.5, target_label="chance (error 0.5)",
-            )
-            ax.set_ylim(-0.02, 0.78)
-    plot.figure_legend(fig, axes.ravel(), ncol=4)
+    if len(sizes) > 1:  # rows: models, columns: training rows
+        shape = (len(models), len(sizes))
+        title = f"{config.n_bits}-bit parity: loss and error (rows: models, columns: training rows)"
+        cells = {(name, n_rows): (i, j) for i, name in enumerate(models) for j, n_rows in enumerate(sizes)}
+    else:  # one size (quick mode): the models side by side, three to a row, not a tall strip
+        ncols = min(len(models), 3)
+        shape = (-(-len(models) // ncols), ncols)
+        title = f"{config.n_bits}-bit parity from {sizes[0]:,} training rows: loss and error per model"
+        cells = {(name, sizes[0]): divmod(k, ncols) for k, name in enumerate(models)}
+    fig, axes = plot.figure(*shape, squeeze=False, size=(4.4 * shape[1] + 0.6, 2.6 * shape[0] + 1.0), title=title)
+    for ax in axes.ravel()[len(cells):]:
+        ax.set_axis_off()
+    for (name, n_rows), (i, j) in cells.items():
+        r = results[name, n_rows]
+        ax = axes[i, j]
+        plot.curves(
+            ax,
+            {"training loss (BCE, as trained)": r["curve_train_loss"],
+             "training error": r["curve_train_error"],
+             "held-out error": r["curve_error"]},
+            x=np.asarray(r["curve_samples"]) / 1e3,
+            title=f"{model_label(name, config.n_bits)}, {n_rows:,} rows: {r['test_accuracy']:.1%} held out",
+            xlabel="training samples seen (thousands)", ylabel="loss / error",
+            target=0.5, target_label="chance (error 0.5)",
+        )
+        ax.set_ylim(-0.02, 0.78)
+    plot.figure_legend(fig, [axes[i, j] for i, j in cells.values()], ncol=4)
     return fig
 
 
@@ -294,7 +301,12 @@ def _wide_mlp_summary(results: dict) -> str:
 
 def _notes(results: dict, config: Config, data_seconds: float, odd_share: float) -> list[str]:
     n = config.n_bits
+    sizes = " and ".join(f"{size:,}" for size in config.sizes)
     notes = [
+        f"This run trained on {sizes} rows" + (
+            " only; the full mode (`dltoys run parity`) trains on "
+            + ", ".join(f"{size:,}" for size in Config.__dataclass_fields__["sizes"].default) + "."
+            if len(config.sizes) == 1 else "."),
         f"Data: {max(config.sizes):,} training rows of {n} random bits (uint8, {max(config.sizes) * n / 1e6:.1f} MB; a "
         f"size of N uses the first N rows), {config.n_test:,} test and {config.n_val:,} validation rows from other "
         "seeds, each excluded from the training rows (and the validation rows from the test rows). The label of a "

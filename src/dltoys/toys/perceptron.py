@@ -86,7 +86,8 @@ class _BlobRun:
         if not self.model.converged_:
             return (f"{self.name}: the rule did NOT converge in {self.model.n_iter_} epochs ({self.updates} updates): "
                     "this sample is not linearly separable (lower the noise).")
-        return (f"{self.name}: converged after {self.model.n_iter_} epochs and {self.updates} update(s), within "
+        within = "within" if self.updates <= self.bound else "ABOVE (the theorem forbids that: a bug to report)"
+        return (f"{self.name}: converged after {self.model.n_iter_} epochs and {self.updates} update(s), {within} "
                 f"Novikoff's bound (R/γ)² = {self.bound:.0f} (γ the margin of {self.bound_from}); "
                 f"{self.test_accuracy:.1%} of the held-out points right.")
 

@@ -150,19 +150,36 @@ def _plot_parity(points: list[_ParityPoint], config: Config, ctx: RunContext) ->
         ([p.mlp_accuracy for p in points], f"MLP n-{config.parity_hidden}-1 tanh, Adam", "o"),
         ([p.mlp_train_accuracy for p in points], "MLP on its training rows", "."),
         ([p.lr_accuracy for p in points], "logistic regression", "s"),
-    ):
-        ax_acc.plot(n, values, marker=marker, linestyle="-" if marker != "." else ":", label=label)
+    ):  # no solid line across n that were not measured (dotted there)
+        plot.gapped_line(ax_acc, n, values, marker=marker, linestyle="-" if marker != "." else "--", label=label)
     ax_acc.axhline(0.5, linestyle="--", color="0.4", linewidth=1, label="chance (50%)")
     ax_acc.set_ylim(0.35, 1.05)
     plot.finish(ax_acc, "accuracy against the number of bits (white: all $2^n$ patterns scored)",
-                "number of bits n", "accuracy")
+                "number of bits n (dotted: n between not measured)" if np.any(np.diff(n) > 1) else "number of bits n",
+                "accuracy")
     coverage = [p.coverage for p in points]
-    ax_cover.plot(n, coverage, "o-", label="distinct patterns in the training rows / $2^n$")
+    plot.gapped_line(ax_cover, n, coverage, marker="o", label="distinct patterns in the training rows / $2^n$")
     plot.finish(ax_cover, "how much of the input space the training rows show", "number of bits n",
                 "fraction of all patterns", log_y=min(coverage) < 0.1, legend=True)
     if min(coverage) >= 0.1:
         ax_cover.set_ylim(0, 1.05)
     return ctx.save_figure(fig, "parity")
+
+
+def _xor_note(xor: dict, config: Config) -> str:
+    """What the XOR network did in this run: all four points and a clear margin, or how far it got."""
+    network = f"XOR: the 2-{config.hidden_size}-1 tanh network"
+    if xor["first_full_epoch"] is None:
+        return (f"{network} did NOT get all four points in {xor['epochs_run']} epochs (final accuracy "
+                f"{xor['accuracy']:.0%}, loss {xor['final_loss']:.3g}): raise --epochs, or try another --lr or --seed.")
+    reached = (f"{network} got all four points from epoch {xor['first_full_epoch']} and trained on to a loss of "
+               f"{xor['final_loss']:.3g} (epoch {xor['epochs_run']})")
+    if xor["accuracy"] < 1:
+        return reached + f", but ended at {xor['accuracy']:.0%}: it lost a point again (try a smaller --lr)."
+    if xor["final_loss"] <= config.stop_loss:
+        return reached + ", so the boundary passes well clear of every point."
+    return (reached + f", short of the stopping loss {config.stop_loss:g}: all four points are right, but the "
+            "boundary may pass close to some of them.")
 
 
 def _parity_notes(points: list[_ParityPoint], config: Config) -> list[str]:
@@ -178,10 +195,18 @@ def _parity_notes(points: list[_ParityPoint], config: Config) -> list[str]:
     ]
     chance = [p for p in points if p.mlp_accuracy < CHANCE_BAND]
     worst = min(points, key=lambda p: p.mlp_accuracy)
-    if chance:
+    if chance and chance[0].mlp_train_accuracy < CHANCE_BAND:
         first = chance[0]
         notes.append(
-            f"The MLP falls to chance at n = {first.n_bits} ({first.mlp_accuracy:.1%} on held-out patterns, "
+            f"The MLP is at chance from n = {first.n_bits} ({first.mlp_accuracy:.1%} scored), and on its own "
+            f"training rows too ({first.mlp_train_accuracy:.1%} after {first.epochs} epochs): it did not fit them "
+            "within this run's budget, so the run says nothing about generalisation (raise --parity-epochs)."
+        )
+    elif chance:
+        first = chance[0]
+        scored = "held-out patterns" if first.held_out else f"all {first.n_eval} patterns"
+        notes.append(
+            f"The MLP falls to chance at n = {first.n_bits} ({first.mlp_accuracy:.1%} on {scored}, "
             f"{first.mlp_train_accuracy:.1%} on its training rows): the training rows cover {first.coverage:.2g} "
             f"of the 2^{first.n_bits} patterns. Parity of n bits needs the network to represent an n-way XOR, and "
             "changing any one bit flips the label, so no pattern's neighbours say anything about it; unless "
@@ -213,11 +238,7 @@ def run(config: Config, ctx: RunContext) -> Report:
     if small:
         targets.append(Target("MLP parity accuracy, lowest over n ≤ 8", min(p.mlp_accuracy for p in small), 1.0,
                               percent=True))
-    notes = [
-        f"XOR: the 2-{config.hidden_size}-1 tanh network got all four points from epoch {xor['first_full_epoch']} "
-        f"and trained on to a loss of {xor['final_loss']:.3g} (epoch {xor['epochs_run']}), so the boundary "
-        "passes well clear of every point."
-    ] + _parity_notes(points, config)
+    notes = [_xor_note(xor, config)] + _parity_notes(points, config)
     table = Table(
         "n-bit parity: logistic regression and the MLP",
         ["n", "patterns", "training coverage", "scored on", "logistic regression", "MLP (training rows)",

@@ -29,7 +29,7 @@ from .checkpoint import Checkpoint, CheckpointError, load, read, save
 from .config import TrainConfig
 from .history import History
 from .step import ClosureStep, Step, SupervisedStep
-from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError
+from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError
 from .evaluate import evaluate, predict
 from .loop import Trainer, fit
 from .metrics import METRICS, accuracy, binary_accuracy, binary_accuracy_logits, mse
@@ -50,6 +50,7 @@ __all__ = [
     "NonFiniteError",
     "NonFiniteLossError",
     "NonFiniteParameterError",
+    "NonFiniteValidationError",
     "Step",
     "StopAtTarget",
     "SupervisedStep",

@@ -13,7 +13,13 @@ Order of the hooks in a run::
     for each epoch:   on_epoch_begin
         for each batch:   [the step: ... on_before_step before each optimizer step ...]  on_batch_end
         [validation; the epoch's logs go into trainer.history]  on_epoch_end(logs)
+        after_epoch(logs)   (every callback has seen the epoch: the run's state is final; checkpoints)
     on_train_end      (only when the run ends normally, not after an exception)
+
+A callback that keeps state across epochs returns it from :meth:`Callback.state_dict`
+(JSON-like: dicts, lists, numbers, strings, arrays) and takes it back in
+:meth:`Callback.load_state_dict`: :class:`ModelCheckpoint` stores it, so that a
+run resumed with ``fit(..., resume=path)`` continues exactly.
 
 Names of monitored values are the keys of the epoch logs: ``loss``,
 ``val_loss``, a metric name such as ``accuracy``, or ``val_accuracy``.
@@ -26,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..optim.clip_grad import clip_grad_norm_
-from ..utils import check_choice, check_float, check_int
+from ..utils import check_bool, check_choice, check_float, check_int
 from .checkpoint import save
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,8 +62,18 @@ class Callback:
     def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, float]) -> None:
         pass
 
+    def after_epoch(self, trainer: "Trainer", epoch: int, logs: dict[str, float]) -> None:
+        """After every callback's ``on_epoch_end``: the epoch's state is final (whether the run stops included)."""
+
     def on_train_end(self, trainer: "Trainer") -> None:
         pass
+
+    def state_dict(self) -> dict[str, Any]:
+        """What this callback carries from epoch to epoch (nothing by default), for exact resume."""
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Take back a :meth:`state_dict` (after ``on_train_begin`` of the resumed run)."""
 
 
 class Monitor:
@@ -116,7 +132,9 @@ class EarlyStopping(Callback):
     ----------
     monitor : str, default 'val_loss'
     patience : int, default 5
-        Epochs without improvement to tolerate before stopping.
+        Stop after this many consecutive epochs without improvement (as Keras
+        and PyTorch Lightning: with 5, a best value at epoch 3 stops the run
+        after epoch 8; 0 stops at the first epoch that does not improve).
     min_delta : float, default 0
         The smallest change that counts as an improvement.
     mode : 'auto', 'min' or 'max'
@@ -143,7 +161,7 @@ class EarlyStopping(Callback):
     ):
         self.monitor = Monitor(monitor, mode, min_delta)
         self.patience = check_int("patience", patience, minimum=0)
-        self.restore_best_weights = bool(restore_best_weights)
+        self.restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
 
     def on_train_begin(self, trainer: "Trainer") -> None:
         self.best: float | None = None
@@ -160,10 +178,22 @@ class EarlyStopping(Callback):
                 self.best_state = trainer.model.state_dict()  # copies
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             self.stopped_epoch = epoch
-            best = "no valid value" if self.best is None else f"{self.best:.6g} (epoch {self.best_epoch})"
-            trainer.stop(f"early stopping: {self.monitor.name} did not improve on {best} for {self.wait} epochs")
+            if self.best is None:
+                reason = f"{self.monitor.name} had no finite value in {self.wait} epochs"
+            else:
+                reason = f"{self.monitor.name} did not improve on {self.best:.6g} (epoch {self.best_epoch}) for {self.wait} epochs"
+            trainer.stop(f"early stopping: {reason}")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "stopped_epoch": self.stopped_epoch,
+                "wait": self.wait, "best_state": None if self.best_state is None else dict(self.best_state)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch, self.stopped_epoch = state["best"], state["best_epoch"], state["stopped_epoch"]
+        self.wait = int(state["wait"])
+        self.best_state = None if state["best_state"] is None else dict(state["best_state"])
 
     def on_train_end(self, trainer: "Trainer") -> None:
         if self.best_state is not None and self.best_epoch != trainer.epoch:
@@ -209,6 +239,12 @@ class StopAtTarget(Callback):
             sign = "<=" if self.monitor.mode == "min" else ">="
             trainer.stop(f"target reached: {self.monitor.name} = {value:.6g} {sign} {self.target:g} at epoch {epoch}")
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"reached_epoch": self.reached_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.reached_epoch = state["reached_epoch"]
+
 
 class ClipGradNorm(Callback):
     """Clip the gradients' joint norm before every optimizer step (:func:`dltoys.optim.clip_grad_norm_`).
@@ -239,6 +275,12 @@ class ClipGradNorm(Callback):
         # The parameters of the optimizer about to step (all modules' for a step that names none).
         params = trainer.step.parameters_of(trainer.updating)
         self.norms.append(clip_grad_norm_(params, self.max_norm, self.norm_type))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"norms": list(self.norms)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.norms = [float(norm) for norm in state["norms"]]
 
 
 class LearningRateScheduler(Callback):
@@ -278,6 +320,15 @@ class LearningRateScheduler(Callback):
         else:
             self.scheduler.step(self.monitor.value(logs))
 
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule's position (``scheduler.state_dict()``, when it has one)."""
+        saver = getattr(self.scheduler, "state_dict", None)
+        return {"scheduler": saver()} if callable(saver) else {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
+
 
 class ModelCheckpoint(Callback):
     """Save the model and optimizer with :func:`dltoys.train.save` during training.
@@ -302,12 +353,17 @@ class ModelCheckpoint(Callback):
     Notes
     -----
     Each file's ``extra`` holds ``epoch``, the epoch ``logs``, the ``history``
-    so far (:meth:`History.to_dict`) and ``rng_state``, the state of the
-    trainer's shuffling generator after the epoch. Resuming::
+    so far (:meth:`History.to_dict`), ``rng_state`` (the trainer's shuffling
+    generator after the epoch) and ``trainer``: everything else an exact resume
+    needs (module generators such as Dropout's, every callback's state; see
+    :mod:`dltoys.train.resume`). The file is written once every callback has
+    seen the epoch. Resuming, in a new process, with the same callbacks::
 
-        ckpt = load(path, model, optimizer)
-        rng = np.random.default_rng(); rng.bit_generator.state = ckpt.extra["rng_state"]
-        fit(model, loss, optimizer, x, y, rng=rng, epochs=remaining)
+        fit(model, loss, optimizer, x, y, rng=0, epochs=20, callbacks=[...],
+            resume="ckpt-007.npz")   # epochs 8..20, bit-identical to a run never interrupted
+
+    The path template is checked when training starts (an unknown field such
+    as ``{epch}`` or a missing directory is an error before the first epoch).
     """
 
     def __init__(
@@ -319,17 +375,35 @@ class ModelCheckpoint(Callback):
         every: int = 1,
         save_optimizer: bool = True,
     ):
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"path: expected a str or Path file name, received {type(path).__name__}")
         self.path = str(path)
-        self.save_best_only = bool(save_best_only)
+        self.save_best_only = check_bool("save_best_only", save_best_only)
         self.monitor = Monitor(monitor, mode) if self.save_best_only else None
         self.every = check_int("every", every, minimum=1)
-        self.save_optimizer = bool(save_optimizer)
+        self.save_optimizer = check_bool("save_optimizer", save_optimizer)
+        self._check_template()
+
+    def _check_template(self) -> None:
+        """The path template formats with ``epoch`` only, into an existing directory."""
+        try:
+            example = self.path.format(epoch=1)
+        except (KeyError, IndexError, ValueError, AttributeError) as exc:
+            raise ValueError(
+                f"path: {self.path!r} is not a valid template: the only field is {{epoch}} "
+                f"(e.g. 'ckpt-{{epoch:03d}}.npz'); {type(exc).__name__}: {exc}"
+            ) from None
+        if not Path(example).parent.is_dir():
+            raise ValueError(f"path: the directory of {example!r} does not exist")
 
     def on_train_begin(self, trainer: "Trainer") -> None:
+        self._check_template()  # the directory may have gone since construction
         self.best: float | None = None
         self.saved: list[str] = []  # paths written, in order
+        self._due: dict[str, float] | None = None
 
     def on_epoch_end(self, trainer: "Trainer", epoch: int, logs: dict[str, float]) -> None:
+        self._due = None
         if self.monitor is not None:
             value = self.monitor.value(logs)
             if not self.monitor.improved(value, self.best):
@@ -337,6 +411,13 @@ class ModelCheckpoint(Callback):
             self.best = value
         elif epoch % self.every:
             return
+        self._due = logs  # written in after_epoch, once every callback has seen the epoch
+
+    def after_epoch(self, trainer: "Trainer", epoch: int, logs: dict[str, float]) -> None:
+        if self._due is None:
+            return
+        from .resume import trainer_state  # resume imports History only; no cycle at import time
+
         path = self.path.format(epoch=epoch)
         extra = {
             "epoch": epoch,
@@ -344,5 +425,13 @@ class ModelCheckpoint(Callback):
             "history": trainer.history.to_dict(),
             "rng_state": trainer.rng.bit_generator.state if trainer.rng is not None else None,
         }
+        self.saved.append(path)  # before the save: the saved state lists this file too
+        extra["trainer"] = trainer_state(trainer)
         save(path, trainer.model, trainer.optimizer if self.save_optimizer else None, extra=extra)
-        self.saved.append(path)
+        self._due = None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "saved": list(self.saved)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.saved = state["best"], [str(path) for path in state["saved"]]

@@ -1,49 +1,78 @@
-"""Safe checkpoints: one ``.npz`` archive of arrays plus a JSON description, never pickle.
+"""Safe checkpoints: arrays plus a JSON description, never pickle, in ``.npz`` or safetensors.
 
-Layout of a checkpoint file (a plain zip of ``.npy`` files, readable by
-``np.load(path, allow_pickle=False)``):
+Two file formats, chosen by the suffix of the path (or ``format=``):
 
-- ``model/<key>``: one array per entry of ``model.state_dict()`` (PyTorch's keys);
-- ``optimizer/<n>``: the ndarray leaves of ``optimizer.state_dict()``;
-- ``extra/<n>``: the ndarray leaves of the caller's ``extra``, if any;
-- ``__metadata__``: UTF-8 JSON stored as a uint8 array: the format name and
-  version, the dltoys version, the model's class, repr and state keys with
-  shapes and dtypes, the optimizer's type and state (with each array replaced
-  by ``{"__ndarray__": "optimizer/<n>"}``), and ``extra`` (likewise).
+- ``.npz`` (the default; a plain zip of ``.npy`` files, readable by
+  ``np.load(path, allow_pickle=False)``):
+
+  - ``model/<key>``: one array per entry of ``model.state_dict()`` (PyTorch's keys);
+  - ``optimizer/<n>``: the ndarray leaves of ``optimizer.state_dict()``;
+  - ``extra/<n>``: the ndarray leaves of the caller's ``extra``, if any;
+  - ``__metadata__``: UTF-8 JSON stored as a uint8 array: the format name and
+    version, the dltoys version, the model's class, repr and state keys with
+    shapes and dtypes, the optimizer's type and state (with each array replaced
+    by ``{"__ndarray__": "optimizer/<n>"}``), and ``extra`` (likewise).
+
+- ``.safetensors`` (https://github.com/huggingface/safetensors): the model's
+  state under its own keys (so ``safetensors.torch.load_file(path)`` is a
+  state dict PyTorch loads with ``torch_model.load_state_dict``),
+  ``optimizer/<n>`` and ``extra/<n>`` as above, and the same JSON in the
+  header's ``__metadata__`` under ``"dltoys"``. A safetensors file written by
+  someone else (no dltoys metadata) loads as model weights alone.
 
 Why no pickle: unpickling runs arbitrary code, so a checkpoint from the
-internet could own the machine. Here every entry is read with
-``allow_pickle=False``, and an archive holding an object array is refused.
+internet could own the machine. Here no entry is ever unpickled; an entry
+holding objects is refused, and so are complex, structured, datetime and
+string arrays (a checkpoint holds real numbers only).
 
-Why atomic: :func:`save` writes a temporary file in the target's directory,
-flushes and fsyncs it, then renames it over the target (``os.replace``). A
-crash mid-save leaves the previous checkpoint intact, never half a file.
+Why bounded: every size read from the file is checked before anything is
+allocated or inflated. Model entries must have exactly the declared (and, in
+:func:`load`, the model's) shapes; optimizer entries at most the largest
+parameter's size; ``extra`` at most ``max_extra_bytes`` (64 MiB by default) in
+total; the JSON description at most 64 MiB. A header declaring ``2**40``
+floats or a zip entry that would inflate 1 MiB into 1 GiB is refused.
+
+Why atomic: :func:`save` writes a temporary file in the target's directory
+(``.<name>.<pid>-<random>.tmp``), flushes and fsyncs it, then renames it over
+the target (``os.replace``). A crash mid-save leaves the previous checkpoint
+intact, never half a file; the next save into that directory removes the
+temporaries of writers that are no longer running.
 
 Every failure to read or apply a checkpoint raises :class:`CheckpointError`
-with the path and the reason.
+with the path and the reason, and :func:`load` changes nothing when it raises.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
-import zipfile
-import zlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from .. import __version__
 from ..nn.module import Module, ModuleDict
 from ..optim.optimizer import Optimizer, OptimizerDict
+from .formats import FormatError, NpzReader, SafetensorsReader, check_real_dtype, sniff, write_npz, write_safetensors
 
 #: Written into every checkpoint and checked on reading.
 FORMAT_NAME = "dltoys-checkpoint"
 #: Bump when the layout changes; readers refuse versions newer than theirs.
 FORMAT_VERSION = 1
+#: The file formats :func:`save` writes.
+FILE_FORMATS = ("npz", "safetensors")
+#: The largest JSON description read (a long History in ``extra`` takes a few MB).
+MAX_METADATA_BYTES = 64 * 2**20
+#: The default limit on the arrays of ``extra``, in total.
+MAX_EXTRA_BYTES = 64 * 2**20
+#: A temporary file older than this is removed by the next save even if its writer's
+#: process id is alive (the id may have been reused).
+STALE_TEMPORARY_SECONDS = 3600.0
 
 _METADATA = "__metadata__"
 _ARRAY_TAG = "__ndarray__"
@@ -89,6 +118,10 @@ def _flatten(tree: Any, prefix: str, arrays: dict[str, np.ndarray], where: str) 
     if isinstance(tree, np.ndarray):
         if tree.dtype.hasobject:
             raise TypeError(f"{where}: an object array cannot be saved without pickle; use numeric arrays")
+        try:
+            check_real_dtype(where, tree.dtype)
+        except FormatError as exc:
+            raise TypeError(str(exc)) from None
         name = f"{prefix}/{len(arrays)}"
         arrays[name] = tree
         return {_ARRAY_TAG: name}
@@ -111,17 +144,35 @@ def _flatten(tree: Any, prefix: str, arrays: dict[str, np.ndarray], where: str) 
     )
 
 
-def _unflatten(tree: Any, arrays: dict[str, np.ndarray], path: str) -> Any:
+def _unflatten(tree: Any, arrays: dict[str, np.ndarray], path: str, used: set[str]) -> Any:
+    """Put the arrays back in place of their tags; ``used`` collects the names referred to."""
     if isinstance(tree, dict):
-        if set(tree) == {_ARRAY_TAG}:
+        if _ARRAY_TAG in tree:
             name = tree[_ARRAY_TAG]
+            if len(tree) != 1 or not isinstance(name, str):
+                raise CheckpointError(f"{path}: the metadata holds an invalid array reference {tree!r:.200}")
             if name not in arrays:
                 raise CheckpointError(f"{path}: the metadata refers to an array {name!r} that the archive lacks")
+            used.add(name)
             return arrays[name]
-        return {key: _unflatten(value, arrays, path) for key, value in tree.items()}
+        return {key: _unflatten(value, arrays, path, used) for key, value in tree.items()}
     if isinstance(tree, list):
-        return [_unflatten(value, arrays, path) for value in tree]
+        return [_unflatten(value, arrays, path, used) for value in tree]
     return tree
+
+
+def _array_names(tree: Any, names: list[str]) -> list[str]:
+    """The array names a metadata tree refers to (in order), without reading any array."""
+    if isinstance(tree, dict):
+        if isinstance(tree.get(_ARRAY_TAG), str):
+            names.append(tree[_ARRAY_TAG])
+        else:
+            for value in tree.values():
+                _array_names(value, names)
+    elif isinstance(tree, list):
+        for value in tree:
+            _array_names(value, names)
+    return names
 
 
 # ---------------------------------------------------------------------- save
@@ -139,11 +190,57 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def _write_atomically(path: Path, arrays: dict[str, np.ndarray], compress: bool) -> None:
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process: assume it is writing
+    return True
+
+
+def _remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete temporaries of ``path`` left by a save whose process died (killed, power cut).
+
+    A temporary ``.<name>.<pid>-<hex>.tmp`` is stale when process ``pid`` no
+    longer runs, or when it is older than :data:`STALE_TEMPORARY_SECONDS`
+    (process ids get reused). Temporaries of running writers are left alone,
+    so two processes saving into one directory never delete each other's file.
+    """
+    pattern = re.compile(r"\." + re.escape(path.name) + r"\.(?:(\d+)-)?[0-9a-f]+\.tmp")
+    removed = []
+    try:
+        candidates = list(path.parent.iterdir())
+    except OSError:
+        return removed
+    now = time.time()
+    for candidate in candidates:
+        match = pattern.fullmatch(candidate.name)
+        if match is None:
+            continue
+        pid = int(match.group(1)) if match.group(1) else None
+        try:
+            age = now - candidate.lstat().st_mtime
+        except OSError:
+            continue
+        if pid == os.getpid() and age < STALE_TEMPORARY_SECONDS:
+            continue  # another thread of this process may be writing it
+        dead = pid is None or not _process_alive(pid)
+        if dead or age > STALE_TEMPORARY_SECONDS:
+            try:
+                candidate.unlink()
+                removed.append(candidate)
+            except OSError:
+                pass
+    return removed
+
+
+def _write_atomically(path: Path, write: Callable[[Any], None]) -> None:
     directory = path.parent
-    writer = np.savez_compressed if compress else np.savez
+    _remove_stale_temporaries(path)
     while True:  # a fresh name in the same directory (same file system: the rename is atomic)
-        temporary = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        temporary = directory / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
         try:
             # 0o666 filtered by the umask: the file gets the permissions any new file would.
             fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -152,7 +249,7 @@ def _write_atomically(path: Path, arrays: dict[str, np.ndarray], compress: bool)
             continue
     try:
         with os.fdopen(fd, "wb") as handle:
-            writer(handle, allow_pickle=False, **arrays)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -174,6 +271,14 @@ def _as_one(model: Any, optimizer: Any) -> tuple[Any, Any]:
     return model, optimizer
 
 
+def _file_format(path: Path, format: str | None) -> str:
+    if format is None:
+        return "safetensors" if path.suffix == ".safetensors" else "npz"
+    if format not in FILE_FORMATS:
+        raise ValueError(f"format: expected one of {', '.join(map(repr, FILE_FORMATS))} or None, received {format!r}")
+    return format
+
+
 def save(
     path: str | os.PathLike,
     model: Module,
@@ -181,15 +286,16 @@ def save(
     extra: Any = None,
     *,
     compress: bool = False,
+    format: str | None = None,
 ) -> Path:
-    """Write ``model`` (and ``optimizer``) to one ``.npz`` file, atomically.
+    """Write ``model`` (and ``optimizer``) to one file, atomically.
 
     Parameters
     ----------
     path : str or PathLike
-        The file to write, used exactly as given (no suffix is added; ``.npz``
-        is the convention). Its directory must exist. An existing file is
-        replaced only once the new one is completely on disk.
+        The file to write, used exactly as given (no suffix is added). Its
+        directory must exist. An existing file is replaced only once the new
+        one is completely on disk.
     model : Module, or dict of str -> Module
         A dict (a GAN's generator and discriminator) is saved as one
         :class:`~dltoys.nn.ModuleDict`: keys ``"<name>.<key>"``.
@@ -198,31 +304,46 @@ def save(
         stored so that :func:`load` can resume training exactly.
     extra : JSON-like, optional
         Anything made of dicts with str keys, lists, tuples, str, numbers,
-        bool, None and ndarrays (the epoch, a config, a history); returned as
-        :attr:`Checkpoint.extra` by :func:`load` and :func:`read`.
+        bool, None and real-valued ndarrays (the epoch, a config, a history);
+        returned as :attr:`Checkpoint.extra` by :func:`load` and :func:`read`.
     compress : bool, default False
-        Deflate the arrays (smaller, slower).
+        Deflate the arrays (smaller, slower; ``.npz`` only).
+    format : 'npz', 'safetensors' or None
+        None: safetensors if ``path`` ends in ``.safetensors``, else npz.
+        PyTorch reads the model's weights from a safetensors file with
+        ``safetensors.torch.load_file(path)``.
 
     Returns
     -------
     Path
         The path written.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a str or os.PathLike file name, received {type(path).__name__}")
     model, optimizer = _as_one(model, optimizer)
     if not isinstance(model, Module):
         raise TypeError(f"model: expected a dltoys Module, received {type(model).__name__}")
     if optimizer is not None and not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer: expected a dltoys Optimizer or None, received {type(optimizer).__name__}")
+    if not isinstance(compress, (bool, np.bool_)):
+        raise TypeError(f"compress: expected True or False, received {compress!r}")
     path = Path(path)
+    file_format = _file_format(path, format)
+    if compress and file_format == "safetensors":
+        raise ValueError("compress: safetensors files are not compressed; use an .npz path to compress")
     if not path.parent.is_dir():
         raise CheckpointError(f"{path}: the directory {str(path.parent)!r} does not exist")
     if path.is_dir():
         raise CheckpointError(f"{path}: is a directory; give a file name such as {str(path / 'model.npz')!r}")
 
-    arrays: dict[str, np.ndarray] = {}
     state = model.state_dict()
     for key, value in state.items():
-        arrays[f"model/{key}"] = value
+        try:
+            check_real_dtype(f"model state {key!r}", value.dtype)
+        except FormatError as exc:
+            raise TypeError(str(exc)) from None
+    model_prefix = "model/" if file_format == "npz" else ""
+    arrays: dict[str, np.ndarray] = {f"{model_prefix}{key}": value for key, value in state.items()}
     metadata = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -247,109 +368,208 @@ def save(
         extra_arrays: dict[str, np.ndarray] = {}
         metadata["extra"] = _flatten(extra, "extra", extra_arrays, "extra")
         arrays.update(extra_arrays)
-    arrays[_METADATA] = np.frombuffer(json.dumps(metadata).encode("utf-8"), dtype=np.uint8)
-    _write_atomically(path, arrays, compress)
+    text = json.dumps(metadata)
+    if file_format == "npz":
+        arrays[_METADATA] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+        _write_atomically(path, lambda handle: write_npz(handle, arrays, compress))
+    else:
+        header = {"format": FORMAT_NAME, "dltoys": text}
+        _write_atomically(path, lambda handle: write_safetensors(handle, arrays, header))
     return path
 
 
 # ---------------------------------------------------------------------- read
-_CORRUPT = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
-
-
-def read(path: str | os.PathLike) -> Checkpoint:
-    """Read and check a checkpoint file without applying it to anything.
-
-    Raises
-    ------
-    CheckpointError
-        If the file is missing, not a zip archive, truncated or corrupt, holds
-        an object (pickled) array, lacks the metadata, is of an unknown format
-        or a newer format version, or if its arrays disagree with its metadata.
-    """
-    path = str(path)
+def _open(path: str) -> "NpzReader | SafetensorsReader":
     if not os.path.exists(path):
         raise CheckpointError(f"{path}: no such checkpoint file")
     if os.path.isdir(path):
         raise CheckpointError(f"{path}: is a directory, not a checkpoint file")
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: is not a regular file (a FIFO, device or socket)")
     try:
-        archive = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        if "pickle" in str(exc):
-            raise CheckpointError(
-                f"{path}: not a dltoys checkpoint (the file is neither an .npz archive nor an .npy array; "
-                "it may be a pickle, which is refused because loading it could run code)"
-            ) from None
-        raise CheckpointError(f"{path}: not a readable checkpoint ({exc})") from None
-    except (*_CORRUPT,) as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint, the file is truncated or corrupt ({exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
+        kind = sniff(path)
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot be read ({exc})") from None
+    if kind == "npy":
         raise CheckpointError(f"{path}: holds a single .npy array, not a dltoys checkpoint archive")
-
-    arrays: dict[str, np.ndarray] = {}
-    with archive:
-        for name in archive.files:
-            try:
-                arrays[name] = archive[name]
-            except ValueError as exc:
-                if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
-                    raise CheckpointError(
-                        f"{path}: entry {name!r} is an object array (pickled Python objects); refused, "
-                        "because loading it could run arbitrary code"
-                    ) from None
-                raise CheckpointError(f"{path}: entry {name!r} is corrupt ({exc})") from None
-            except _CORRUPT as exc:
-                raise CheckpointError(f"{path}: entry {name!r} is truncated or corrupt ({type(exc).__name__}: {exc})") from None
-
-    metadata = _decode_metadata(path, arrays.pop(_METADATA, None))
-    model_state = {}
-    declared = metadata["model"]["state"]
-    for key, spec in declared.items():
-        value = arrays.get(f"model/{key}")
-        if value is None:
-            raise CheckpointError(f"{path}: the metadata lists model state {key!r} but the archive lacks it")
-        if list(value.shape) != list(spec["shape"]) or value.dtype.str != spec["dtype"]:
-            raise CheckpointError(
-                f"{path}: model state {key!r} is {value.dtype.str}{value.shape} in the archive but "
-                f"{spec['dtype']}{tuple(spec['shape'])} in the metadata (the file is corrupt)"
-            )
-        model_state[key] = value
-    stray = sorted(name for name in arrays if name.startswith("model/") and name[6:] not in declared)
-    if stray:
-        raise CheckpointError(f"{path}: arrays {stray} are not described by the metadata (the file is corrupt)")
-
-    optimizer_meta = metadata.get("optimizer")
-    optimizer_state = None
-    if optimizer_meta is not None:
-        optimizer_state = _unflatten(optimizer_meta.get("state"), arrays, path)
-    extra = None if metadata.get("extra") is None else _unflatten(metadata["extra"], arrays, path)
-    return Checkpoint(path, metadata, model_state, optimizer_state, extra)
-
-
-def _decode_metadata(path: str, raw: np.ndarray | None) -> dict:
-    if raw is None:
-        raise CheckpointError(f"{path}: no {_METADATA} entry; this .npz was not written by dltoys.train.save")
-    if raw.dtype != np.uint8 or raw.ndim != 1:
-        raise CheckpointError(f"{path}: the {_METADATA} entry must be a 1-D uint8 array, found {raw.dtype}{raw.shape}")
+    if kind == "unknown":
+        raise CheckpointError(
+            f"{path}: not a dltoys checkpoint (the file is neither an .npz archive nor a safetensors file; "
+            "it may be a pickle, which is refused because loading it could run code)"
+        )
     try:
-        metadata = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{path}: the metadata is not valid UTF-8 JSON ({exc})") from None
+        return NpzReader(path) if kind == "npz" else SafetensorsReader(path)
+    except FormatError as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint, {exc}") from None
+
+
+def _read_metadata(path: str, reader: "NpzReader | SafetensorsReader") -> dict:
+    if reader.format == "safetensors":
+        text = reader.metadata.get("dltoys")
+        if text is None:  # written by someone else: the tensors are a model's state dict
+            return {
+                "format": FORMAT_NAME, "format_version": FORMAT_VERSION, "dltoys_version": None,
+                "model": {"class": None, "state": {
+                    name: {"shape": list(reader.spec(name)[1]), "dtype": reader.spec(name)[0].str}
+                    for name in reader.names()}},
+                "optimizer": None, "extra": None, "foreign": True,
+            }
+        raw = text.encode("utf-8", errors="surrogatepass")
+    else:
+        if _METADATA not in reader.names():
+            raise CheckpointError(f"{path}: no {_METADATA} entry; this .npz was not written by dltoys.train.save")
+        array = reader.read(_METADATA, MAX_METADATA_BYTES)
+        if array.dtype != np.uint8 or array.ndim != 1:
+            raise CheckpointError(
+                f"{path}: the {_METADATA} entry must be a 1-D uint8 array, found {array.dtype}{array.shape}"
+            )
+        raw = array.tobytes()
+    try:
+        metadata = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise CheckpointError(f"{path}: the metadata is not valid UTF-8 JSON ({str(exc)[:200]})") from None
+    _check_metadata(path, metadata)
+    return metadata
+
+
+def _check_metadata(path: str, metadata: Any) -> None:
+    """The description's schema, checked in full: a crafted file gets a CheckpointError, not a TypeError."""
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
         found = metadata.get("format") if isinstance(metadata, dict) else type(metadata).__name__
-        raise CheckpointError(f"{path}: unknown checkpoint format {found!r}, expected {FORMAT_NAME!r}")
+        raise CheckpointError(f"{path}: unknown checkpoint format {found!r:.100}, expected {FORMAT_NAME!r}")
     version = metadata.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CheckpointError(f"{path}: the metadata has no valid format_version (found {version!r})")
+        raise CheckpointError(f"{path}: the metadata has no valid format_version (found {version!r:.100})")
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: written in checkpoint format version {version} by dltoys "
-            f"{metadata.get('dltoys_version', '?')}; this dltoys ({__version__}) reads versions up to "
+            f"{metadata.get('dltoys_version', '?')!s:.40}; this dltoys ({__version__}) reads versions up to "
             f"{FORMAT_VERSION}: upgrade dltoys"
         )
     model = metadata.get("model")
     if not isinstance(model, dict) or not isinstance(model.get("state"), dict) or "class" not in model:
         raise CheckpointError(f"{path}: the metadata does not describe a model")
-    return metadata
+    if not isinstance(model["class"], (str, type(None))):
+        raise CheckpointError(f"{path}: the metadata's model class is not a name ({model['class']!r:.100})")
+    for key, spec in model["state"].items():
+        ok = isinstance(spec, dict) and isinstance(spec.get("shape"), list) and isinstance(spec.get("dtype"), str)
+        ok = ok and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in spec["shape"])
+        if ok:
+            try:
+                dtype = np.dtype(spec["dtype"])
+                check_real_dtype(f"model state {key!r}", dtype)
+            except FormatError as exc:
+                raise CheckpointError(f"{path}: {exc}") from None
+            except Exception:
+                ok = False
+        if not ok:
+            raise CheckpointError(f"{path}: the metadata's description of model state {key!r} is invalid ({spec!r:.200})")
+    optimizer = metadata.get("optimizer")
+    if optimizer is not None and not (isinstance(optimizer, dict) and isinstance(optimizer.get("type"), str)
+                                      and isinstance(optimizer.get("state"), dict)):
+        raise CheckpointError(f"{path}: the metadata's optimizer entry is invalid ({optimizer!r:.200})")
+
+
+def _spec_bytes(spec: dict) -> int:
+    dtype = np.dtype(spec["dtype"])
+    count = 1
+    for n in spec["shape"]:
+        count *= n
+    return count * dtype.itemsize
+
+
+def _read(
+    path: str | os.PathLike,
+    check_declared: Callable[[str, dict], None] | None = None,
+    max_extra_bytes: int = MAX_EXTRA_BYTES,
+) -> Checkpoint:
+    """Read a checkpoint; ``check_declared(path, metadata)`` runs before any array is read."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path: expected a str or os.PathLike file name, received {type(path).__name__}")
+    path = str(path)
+    reader = _open(path)
+    try:
+        metadata = _read_metadata(path, reader)
+        if check_declared is not None:
+            check_declared(path, metadata)
+        return _read_arrays(path, reader, metadata, max_extra_bytes)
+    except FormatError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
+    except CheckpointError:
+        raise
+    except Exception as exc:  # every other failure is still the checkpoint's: say so, with the cause
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {str(exc)[:200]})") from exc
+    finally:
+        reader.close()
+
+
+def _read_arrays(path: str, reader: "NpzReader | SafetensorsReader", metadata: dict, max_extra_bytes: int) -> Checkpoint:
+    declared = metadata["model"]["state"]
+    model_prefix = "model/" if reader.format == "npz" else ""
+    names = set(reader.names()) - {_METADATA}
+    # Every array the archive holds must be described; strays are refused unread.
+    optimizer_meta = metadata.get("optimizer")
+    optimizer_names = _array_names(optimizer_meta["state"], []) if optimizer_meta else []
+    extra_names = _array_names(metadata.get("extra"), [])
+    expected = {model_prefix + key for key in declared} | set(optimizer_names) | set(extra_names)
+    stray = sorted(names - expected)
+    if stray:
+        raise CheckpointError(f"{path}: arrays {stray[:10]} are not described by the metadata (the file is corrupt)")
+
+    model_state = {}
+    for key, spec in declared.items():
+        name = model_prefix + key
+        if name not in names:
+            raise CheckpointError(f"{path}: the metadata lists model state {key!r} but the archive lacks it")
+        # exactly what the metadata declares, checked before the data is read
+        expect = (np.dtype(spec["dtype"]), tuple(spec["shape"]))
+        try:
+            model_state[key] = reader.read(name, _spec_bytes(spec), expect)
+        except FormatError as exc:
+            message = str(exc)
+            if message.startswith(repr(name)):  # a mismatch: name the state dict's key
+                message = f"model state {key!r}" + message[len(repr(name)):]
+            raise CheckpointError(f"{path}: {message}") from None
+
+    # Optimizer buffers are parameter-shaped: none may exceed the largest model entry (in float64).
+    largest = max((_spec_bytes(spec) // np.dtype(spec["dtype"]).itemsize for spec in declared.values()), default=0)
+    arrays: dict[str, np.ndarray] = {}
+    for name in optimizer_names:
+        if name in names and name not in arrays:
+            arrays[name] = reader.read(name, largest * 8)
+    budget = max_extra_bytes
+    for name in extra_names:
+        if name in names and name not in arrays:
+            arrays[name] = reader.read(name, budget)
+            budget -= arrays[name].nbytes
+
+    used: set[str] = set()
+    optimizer_state = None if optimizer_meta is None else _unflatten(optimizer_meta["state"], arrays, path, used)
+    extra = None if metadata.get("extra") is None else _unflatten(metadata["extra"], arrays, path, used)
+    return Checkpoint(path, metadata, model_state, optimizer_state, extra)
+
+
+def read(path: str | os.PathLike, *, max_extra_bytes: int = MAX_EXTRA_BYTES) -> Checkpoint:
+    """Read and check a checkpoint file without applying it to anything.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An ``.npz`` or safetensors file written by :func:`save` (or a
+        safetensors state dict written by anyone).
+    max_extra_bytes : int, default 64 MiB
+        The most the arrays of ``extra`` may take, in total.
+
+    Raises
+    ------
+    CheckpointError
+        If the file is missing, not a regular file, not a zip archive or
+        safetensors file, truncated or corrupt, holds an object (pickled),
+        complex, structured, datetime or string array, lacks the metadata, is
+        of an unknown format or a newer format version, declares sizes beyond
+        its limits, or if its arrays disagree with its metadata.
+    """
+    return _read(path, max_extra_bytes=max_extra_bytes)
 
 
 # ---------------------------------------------------------------------- load
@@ -359,11 +579,14 @@ def load(
     optimizer: Optimizer | None = None,
     *,
     strict: bool = True,
+    max_extra_bytes: int = MAX_EXTRA_BYTES,
 ) -> Checkpoint:
     """Load a checkpoint into ``model`` (and ``optimizer``), all or nothing.
 
     Everything is checked before anything is changed: when this raises, the
-    model and the optimizer are as they were.
+    model and the optimizer are as they were. The file's declared shapes are
+    compared with the model's before any array is read, so no entry can make
+    this allocate more than the model (and its optimizer state) needs.
 
     Parameters
     ----------
@@ -373,11 +596,13 @@ def load(
         buffers are overwritten in place (cast to the model's dtype).
     optimizer : Optimizer, optional
         Built over ``model.parameters()`` with the same type as the saved one;
-        its hyperparameters, step count and state are restored. Omit it to
-        load the weights only.
+        its hyperparameters (checked as its constructor checks them), step
+        count and state are restored. Omit it to load the weights only.
     strict : bool, default True
         Require the model's class and state keys to equal the saved ones. With
         False, keys present on one side only are skipped (shapes must still match).
+    max_extra_bytes : int, default 64 MiB
+        The most the arrays of ``extra`` may take, in total.
 
     Returns
     -------
@@ -389,55 +614,66 @@ def load(
     CheckpointError
         Everything :func:`read` refuses, plus: another model class, missing or
         unexpected keys, mismatched shapes (each named), an optimizer requested
-        from a file that holds none, another optimizer type, or optimizer state
-        that does not fit the optimizer's parameters.
+        from a file that holds none, another optimizer type, an optimizer over
+        other parameters than the model's, or optimizer state or settings that
+        do not fit the optimizer (``lr=-0.5``, ``betas=[1.5, 7]``).
     """
     model, optimizer = _as_one(model, optimizer)
     if not isinstance(model, Module):
         raise TypeError(f"model: expected a dltoys Module, received {type(model).__name__}")
     if optimizer is not None and not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer: expected a dltoys Optimizer or None, received {type(optimizer).__name__}")
-    checkpoint = read(path)
-    path = checkpoint.path
-    saved_class = checkpoint.metadata["model"]["class"]
-    if strict and saved_class != type(model).__qualname__:
-        raise CheckpointError(
-            f"{path}: holds the state of a {saved_class}, but the model is a {type(model).__qualname__}"
-        )
+    if not isinstance(strict, (bool, np.bool_)):
+        raise TypeError(f"strict: expected True or False, received {strict!r}")
     current = model.state_dict()
-    problems = []
-    missing = [key for key in current if key not in checkpoint.model_state]
-    unexpected = [key for key in checkpoint.model_state if key not in current]
-    if strict and missing:
-        problems.append(f"missing from the checkpoint: {missing}")
-    if strict and unexpected:
-        problems.append(f"not in the model: {unexpected}")
-    for key, value in checkpoint.model_state.items():
-        if key in current and value.shape != current[key].shape:
-            problems.append(f"{key}: checkpoint {value.shape}, model {current[key].shape}")
-    if problems:
-        raise CheckpointError(
-            f"{path}: the checkpoint's {saved_class} does not fit this model (another architecture?); "
-            + "; ".join(problems)
-        )
-
     if optimizer is not None:
-        _load_optimizer(checkpoint, optimizer)
-    model.load_state_dict(checkpoint.model_state, strict=strict)  # checked above: cannot fail
-    return checkpoint
+        own = {id(p) for p in model.parameters()}
+        if any(id(p) not in own for p in optimizer.params):
+            raise CheckpointError(
+                f"{path}: the optimizer state does not fit this optimizer: its parameters are not the model's "
+                "(build it over model.parameters())"
+            )
 
+    def fits(path: str, metadata: dict) -> None:
+        saved_class = metadata["model"]["class"]
+        if strict and saved_class is not None and saved_class != type(model).__qualname__:
+            raise CheckpointError(
+                f"{path}: holds the state of a {saved_class}, but the model is a {type(model).__qualname__}"
+            )
+        declared = metadata["model"]["state"]
+        problems = []
+        missing = [key for key in current if key not in declared]
+        unexpected = [key for key in declared if key not in current]
+        if strict and missing:
+            problems.append(f"missing from the checkpoint: {missing}")
+        if strict and unexpected:
+            problems.append(f"not in the model: {unexpected}")
+        for key, spec in declared.items():
+            if key in current and tuple(spec["shape"]) != current[key].shape:
+                problems.append(f"{key}: checkpoint {tuple(spec['shape'])}, model {current[key].shape}")
+        if problems:
+            raise CheckpointError(
+                f"{path}: the checkpoint's {saved_class or 'state dict'} does not fit this model "
+                "(another architecture?); " + "; ".join(problems)
+            )
+        if optimizer is not None and metadata.get("optimizer") is None:
+            raise CheckpointError(
+                f"{path}: holds no optimizer state; call load without optimizer to load the model only"
+            )
+        if optimizer is not None and metadata["optimizer"]["type"] != type(optimizer).__name__:
+            raise CheckpointError(
+                f"{path}: holds the state of a {metadata['optimizer']['type']} optimizer, "
+                f"not a {type(optimizer).__name__}"
+            )
 
-def _load_optimizer(checkpoint: Checkpoint, optimizer: Optimizer) -> None:
+    checkpoint = _read(path, fits, max_extra_bytes)
     path = checkpoint.path
-    if checkpoint.optimizer_state is None:
-        raise CheckpointError(f"{path}: holds no optimizer state; call load without optimizer to load the model only")
-    saved_type = checkpoint.metadata["optimizer"].get("type")
-    if saved_type != type(optimizer).__name__:
-        raise CheckpointError(f"{path}: holds the state of a {saved_type} optimizer, not a {type(optimizer).__name__}")
-    before = optimizer.state_dict()  # copies: put back if the saved state does not fit
-    try:
-        optimizer.load_state_dict(checkpoint.optimizer_state)
-    except (ValueError, KeyError, TypeError) as exc:
-        optimizer.load_state_dict(before)
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        raise CheckpointError(f"{path}: the optimizer state does not fit this optimizer: {message}") from None
+    usable = {key: value for key, value in checkpoint.model_state.items() if key in current}
+    if optimizer is not None:  # all or nothing itself: raises before changing anything
+        try:
+            optimizer.load_state_dict(checkpoint.optimizer_state)
+        except Exception as exc:
+            message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+            raise CheckpointError(f"{path}: the optimizer state does not fit this optimizer: {message}") from None
+    model.load_state_dict(usable, strict=strict)  # keys, shapes and dtypes checked above: cannot fail
+    return checkpoint

@@ -46,6 +46,30 @@ class NonFiniteLossError(NonFiniteError):
         )
 
 
+class NonFiniteValidationError(NonFiniteError):
+    """A validation value (``val_loss``, ``val_<metric>``) was NaN or infinite after an epoch.
+
+    With finite validation data this means the model's evaluation output was not
+    finite; :func:`~dltoys.train.fit` refuses NaN in the data itself before
+    training. Raised rather than logged, so that early stopping never ends a
+    run on "no improvement" over a value that was never a number.
+
+    Attributes
+    ----------
+    epoch : int
+    key : str
+    value : float
+    """
+
+    def __init__(self, epoch: int, key: str, value: float):
+        self.epoch, self.key, self.value = epoch, key, value
+        super().__init__(
+            f"{key} became {value} at epoch {epoch}: the validation data or the model's output on it holds "
+            "NaN or infinite values (check the validation data; a model that overflows in eval mode, e.g. "
+            "BatchNorm with broken running statistics, does this too)"
+        )
+
+
 class NonFiniteParameterError(NonFiniteError):
     """A parameter held NaN or infinite values after an epoch.
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+import contextlib
+from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from ..data.batches import Minibatches
 from ..nn.module import Module, eval_mode
+from ..utils import check_finite_data
 from .metrics import Metric, resolve_metrics
 from .step import loss_value
 
@@ -21,6 +23,34 @@ def _as_inputs(x: Inputs) -> tuple:
 
 def _input_names(name: str, inputs: tuple) -> list[str]:
     return [name] if len(inputs) == 1 else [f"{name}[{index}]" for index in range(len(inputs))]
+
+
+@contextlib.contextmanager
+def targets_checked(loss: Any, *targets: Any) -> Iterator[None]:
+    """Check every target array's domain once with ``loss.check_target``, then let the loss skip it per call.
+
+    Losses without ``check_target`` (a user's own) are left as they are.
+    """
+    check = getattr(loss, "check_target", None)
+    if not callable(check) or not hasattr(loss, "targets_checked"):
+        yield
+        return
+    for target in targets:
+        if target is not None:
+            check(target)
+    before = loss.targets_checked
+    loss.targets_checked = True
+    try:
+        yield
+    finally:
+        loss.targets_checked = before
+
+
+def check_data(x_name: str, inputs: tuple, y: Any, y_name: str) -> None:
+    """Every float array of the inputs and the targets is finite (one pass each, once per fit/evaluate)."""
+    for name, array in zip(_input_names(x_name, inputs), inputs):
+        check_finite_data(name, array)
+    check_finite_data(y_name, y)
 
 
 class _Averages:
@@ -69,12 +99,19 @@ def evaluate(
     dict
         ``{"loss": ..., "<metric>": ...}``: means over the samples (each batch
         weighted by its size).
+
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``y`` holds NaN or infinite values (checked once, before the
+        first batch): a mean that is NaN says nothing about the model.
     """
     metric_fns = resolve_metrics(metrics)
     inputs = _as_inputs(x)
+    check_data("x", inputs, y, "y")
     batches = Minibatches(*inputs, y, batch_size=batch_size, names=[*_input_names("x", inputs), "y"])
     averages = _Averages()
-    with eval_mode(model):
+    with eval_mode(model), targets_checked(loss, y):
         for batch in batches:
             *batch_inputs, target = batch
             output = model(*batch_inputs)

@@ -9,6 +9,8 @@ from typing import Any, Iterator
 class History:
     """Per-epoch logs and per-batch losses of one :func:`~dltoys.train.fit` run.
 
+    Read a series as ``history["val_loss"]``, ``history.val_loss`` or, as in
+    Keras, ``history.history["val_loss"]`` (all the same list).
     Per-epoch series are keyed by the names the callbacks monitor:
     ``loss`` and each metric (on the training batches, averaged over the epoch),
     ``val_loss`` and ``val_<metric>`` (with validation data), ``lr`` (the
@@ -43,6 +45,30 @@ class History:
         self.batch_losses.append([float(v) for v in batch_losses])
 
     # ------------------------------------------------------------- reading
+    @property
+    def history(self) -> dict[str, list[float | None]]:
+        """The per-epoch series as one dict, ``{"loss": [...], "val_loss": [...]}`` (Keras's ``History.history``).
+
+        The dict itself, not a copy: it grows as the run goes on.
+        """
+        return self.series
+
+    def __getattr__(self, name: str) -> list[float | None]:
+        """A series as an attribute: ``history.val_loss`` is ``history["val_loss"]``.
+
+        Only for names that are not attributes or methods of History itself
+        (``epochs``, ``keys``, ``last``, ``steps``, ...): ``history["epochs"]``
+        always works. A name that is neither raises AttributeError listing the series.
+        """
+        series = self.__dict__.get("series")
+        if series is not None and name in series:
+            return series[name]
+        recorded = ", ".join(series) if series else "none"
+        raise AttributeError(f"History has no attribute or series {name!r}; series recorded: {recorded}")
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | {k for k in self.__dict__.get("series", {}) if k.isidentifier()})
+
     def __getitem__(self, key: str) -> list[float | None]:
         try:
             return self.series[key]

@@ -32,9 +32,10 @@ from .callbacks import Callback
 from .config import TrainConfig
 from .history import History
 from .metrics import Metric
-from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, _first_non_finite
-from .evaluate import Inputs, _as_inputs, _Averages, _input_names
-from .progress import ProgressBar, progress_enabled
+from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError, _first_non_finite
+from .evaluate import Inputs, _as_inputs, _Averages, _input_names, check_data, targets_checked
+from .progress import ProgressBar, progress_enabled, step_name
+from .resume import apply_resume, read_resume
 from .step import Step, supervised_step
 
 def _is_reiterable(data: Any) -> bool:
@@ -225,7 +226,7 @@ class Trainer:
         return {f"lr_{name}": float(optimizer.lr) for name, optimizer in optimizers.items()}
 
     # ----------------------------------------------------------------- fit
-    def fit(self, batches: Iterable, *, validation: Iterable | None = None) -> History:
+    def fit(self, batches: Iterable, *, validation: Iterable | None = None, resume: Any = None) -> History:
         """Train for ``config.epochs`` epochs (fewer if a callback stops the run).
 
         Parameters
@@ -237,6 +238,13 @@ class Trainer:
         validation : re-iterable of batches, optional
             After every epoch, ``step.evaluate`` on each batch in eval mode; the
             sample-weighted means are logged as ``val_<name>``.
+        resume : str or PathLike, optional
+            A checkpoint written by :class:`ModelCheckpoint` during a run of the
+            same step, callbacks and batches: the weights, the optimizer, the
+            epoch counter, the history, the shuffling and module generators and
+            every callback's state are restored (all checked before anything
+            changes), and training continues at the next epoch, ending
+            bit-identical to the run that was never interrupted.
 
         Returns
         -------
@@ -248,6 +256,9 @@ class Trainer:
             A batch logged a NaN or infinite value (names the value, epoch and batch).
         NonFiniteParameterError
             A parameter is not finite after an epoch (names the parameter).
+        NonFiniteValidationError
+            A validation value is NaN or infinite (names it and the epoch): the
+            run stops instead of early stopping on "no improvement".
         """
         config, step = self.config, self.step
         if not _is_reiterable(batches):
@@ -266,13 +277,20 @@ class Trainer:
         self.stop_reason = None
         self.rng = getattr(batches, "rng", None)
         self.batches_per_epoch = len(batches) if hasattr(batches, "__len__") else None
-        bar = ProgressBar(config.epochs, self.batches_per_epoch or 0) if progress_enabled(config.progress) else None
+        resumed = read_resume(self, resume) if resume is not None else None
+        bar = (ProgressBar(config.epochs, self.batches_per_epoch or 0, name=step_name(step))
+               if progress_enabled(config.progress) else None)
         step._before_update = self._before_update
         step.on_train_begin()
         try:
             for callback in self.callbacks:
                 callback.on_train_begin(self)
-            for epoch in range(1, config.epochs + 1):
+            if resumed is not None:
+                apply_resume(self, *resumed)
+            first = self.epoch + 1
+            if self.stop_reason is not None:  # the saved run had been asked to stop after that epoch
+                first = config.epochs + 1
+            for epoch in range(first, config.epochs + 1):
                 self.epoch = epoch
                 if bar is not None:
                     bar.epoch_begin(epoch)
@@ -300,6 +318,8 @@ class Trainer:
                     bar.epoch_end(logs)
                 for callback in self.callbacks:
                     callback.on_epoch_end(self, epoch, logs)
+                for callback in self.callbacks:
+                    callback.after_epoch(self, epoch, logs)
                 if self.stop_reason is not None:
                     self.history.stop_reason = self.stop_reason
                     break
@@ -351,7 +371,12 @@ class Trainer:
                 averages.add(_check_logs(step.evaluate(batch), step, "evaluate"), step.batch_size(batch))
         if averages.count == 0:
             raise ValueError("validation: the source yielded no batch")
-        return averages.means(prefix="val_")
+        logs = averages.means(prefix="val_")
+        if self.config.check_finite:
+            for key, value in logs.items():
+                if not math.isfinite(value):
+                    raise NonFiniteValidationError(self.epoch, key, value)
+        return logs
 
 
 def fit(
@@ -365,6 +390,7 @@ def fit(
     metrics: Mapping[str, Metric | str] | Sequence[Metric | str] | None = None,
     callbacks: Iterable[Callback] = (),
     rng: RngLike = None,
+    resume: Any = None,
     config: TrainConfig | None = None,
     **overrides: Any,
 ) -> History:
@@ -394,13 +420,24 @@ def fit(
     rng : int, numpy.random.Generator or None
         Source of the per-epoch shuffles (the only randomness of the loop; the
         model's own randomness, such as dropout, comes from the model's rng).
-        The same seed and the same initial weights give bit-identical weights.
+        The same seed and the same initial weights give bit-identical weights
+        (with the same BLAS thread count, on the same machine).
+    resume : str or PathLike, optional
+        A :class:`ModelCheckpoint` file of an interrupted run of the same
+        model, optimizer, callbacks and ``rng`` seed: continue it exactly (see
+        :meth:`Trainer.fit`); ``epochs`` is the total, as in the first run.
     config : TrainConfig, optional
         ``overrides`` are :class:`TrainConfig` fields (``epochs=30, batch_size=64``).
 
     Returns
     -------
     History
+
+    Raises
+    ------
+    ValueError
+        If ``x``, ``y`` or the validation data hold NaN or infinite values
+        (checked once, before the first epoch).
 
     Examples
     --------
@@ -413,6 +450,7 @@ def fit(
     trainer = Trainer(step, callbacks=callbacks, config=config, **overrides)
     config = trainer.config
     inputs = _as_inputs(x)
+    check_data("x", inputs, y, "y")
     batches = Minibatches(
         *inputs,
         y,
@@ -428,10 +466,13 @@ def fit(
             raise TypeError("validation_data: expected a pair (x_val, y_val)")
         x_val, y_val = validation_data
         val_inputs = _as_inputs(x_val)
+        check_data("x_val", val_inputs, y_val, "y_val")
         validation = Minibatches(
             *val_inputs,
             y_val,
             batch_size=config.eval_batch_size or config.batch_size,
             names=[*_input_names("x_val", val_inputs), "y_val"],
         )
-    return trainer.fit(batches, validation=validation)
+    # The targets' domain once here, not per batch: the loss skips its own check while training.
+    with targets_checked(loss, y, None if validation_data is None else validation_data[1]):
+        return trainer.fit(batches, validation=validation, resume=resume)
