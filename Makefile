@@ -6,7 +6,7 @@ TORCH  := torch==2.13.0
 # The test-only reference libraries of the families (the tests skip cleanly without them).
 ORACLES := torch_geometric==2.8.1 minisom==2.3.6 statsmodels==0.15.0 mnist1d==0.0.2.post1 safetensors==0.8.0
 
-.PHONY: demo test test-fast test-slow oracle bench bench-smoke bench-peers clean
+.PHONY: demo test test-fast test-slow oracle bench bench-smoke bench-peers notebooks docs gallery clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ demo: $(VENV)/.installed
 
 ## test: set up the dev environment and run every test, the toys' quick-mode training runs included
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -m "slow or not slow" -n 2 --durations=15
 
 ## test-fast: everything but the training runs marked slow (what a bare `pytest` runs)
 test-fast: $(VENV)/.dev
@@ -61,5 +61,24 @@ bench-smoke: oracle
 bench-peers: $(VENV)/.dev
 	$(BIN)/pip install -q --no-deps --target benchmarks/.peers numpy-ml
 
+$(VENV)/.docs: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[docs]'
+	@touch $@
+
+## notebooks: run every chapter's notebook top to bottom (quick mode) into notebooks/build/*.ipynb
+notebooks: $(VENV)/.docs
+	$(BIN)/python notebooks/build.py
+
+## docs: the documentation site (README, the executed notebooks, the API) -> docs/_build/html; warnings are errors
+docs: notebooks
+	rm -rf docs/notebooks && mkdir -p docs/notebooks && cp notebooks/build/*.ipynb docs/notebooks/
+	$(BIN)/sphinx-build -E -W --keep-going -q -b html docs docs/_build/html
+	@echo "open docs/_build/html/index.html"
+
+## gallery: run the quick tour and copy one figure per family into docs/gallery (the README shows them)
+gallery: $(VENV)/.installed
+	$(BIN)/dltoys tour --out runs/gallery-tour || true
+	$(BIN)/python docs/gallery.py runs/gallery-tour/$$(ls runs/gallery-tour | tail -n 1)
+
 clean:
-	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache docs/_build docs/notebooks notebooks/build

@@ -46,58 +46,39 @@ def test_logits_layout_fits_cross_entropy_over_sequences():
         assert np.any(param.grad != 0), name
 
 
-def test_carried_state_gives_the_outputs_of_the_whole_sequence():
-    """Chunks read with carry_state=True produce exactly the logits of one long forward."""
+def test_chunks_started_from_the_final_state_give_the_outputs_of_the_whole_sequence():
+    """Chunks each read from the previous one's final_state produce exactly the logits of one long forward."""
     model = tiny()
     ids = np.random.default_rng(3).integers(0, 5, size=(2, 9))
     whole = model(ids)
-    model.carry_state = True
-    pieces = [model(ids[:, :4]), model(ids[:, 4:7]), model(ids[:, 7:])]
+    pieces, state = [], None
+    for chunk in (ids[:, :4], ids[:, 4:7], ids[:, 7:]):
+        pieces.append(model(chunk, state))
+        state = model.final_state
     np.testing.assert_allclose(np.concatenate(pieces, axis=2), whole, rtol=1e-12, atol=1e-14)
-    model.reset_state()
     np.testing.assert_array_equal(model(ids[:, :4]), whole[:, :, :4])
 
 
-def test_carried_state_cuts_the_gradient_at_the_chunk_boundary():
-    """The gradient of a chunk read from a carried state equals that of the same chunk from
-    that state passed explicitly with its own gradient dropped (truncated BPTT)."""
+def test_an_explicit_initial_state_gets_its_gradient():
     ids = np.random.default_rng(4).integers(0, 5, size=(2, 8))
     grad = np.random.default_rng(5).standard_normal((2, 5, 4))
-    carried = tiny()
-    carried.carry_state = True
-    carried(ids[:, :4])
-    state = carried.state
-    carried.zero_grad()
-    carried(ids[:, 4:])
-    assert carried.backward(grad) is None
-
-    explicit = tiny()
-    explicit(ids[:, 4:], state)
-    none, (dh0, dc0) = explicit.backward(grad)
+    model = tiny()
+    model(ids[:, :4])
+    model(ids[:, 4:], model.final_state)
+    none, (dh0, dc0) = model.backward(grad)
     assert none is None and np.any(dh0 != 0) and np.any(dc0 != 0)
-    for (name, a), (_, b) in zip(carried.named_parameters(), explicit.named_parameters()):
-        np.testing.assert_allclose(a.grad, b.grad, rtol=1e-12, atol=1e-14, err_msg=name)
 
 
-def test_a_dtype_conversion_drops_the_carried_state():
+def test_a_dtype_conversion_drops_the_final_state():
     model = CharLM(5, embedding_dim=3, hidden_size=4, rng=0)
-    model.carry_state = True
     ids = np.random.default_rng(0).integers(0, 5, size=(2, 6))
     model(ids[:, :3])
-    assert model.state[0].dtype == np.float32
+    assert model.final_state[0].dtype == np.float32
     model.double()
-    assert model.state is None and model.lm.final_state is None
+    assert model.final_state is None
     logits = model(ids[:, 3:])
-    assert logits.dtype == np.float64 and model.state[0].dtype == np.float64
+    assert logits.dtype == np.float64 and model.final_state[0].dtype == np.float64
     np.testing.assert_array_equal(logits, CharLM(5, embedding_dim=3, hidden_size=4, rng=0).double()(ids[:, 3:]))
-
-
-def test_a_carried_state_for_another_batch_size_is_an_error():
-    model = tiny()
-    model.carry_state = True
-    model(np.zeros((3, 2), dtype=np.int64))
-    with pytest.raises(ValueError, match=r"carried state is for 3 streams, the batch has 2 rows; call reset_state\(\)"):
-        model(np.zeros((2, 2), dtype=np.int64))
 
 
 def test_stream_chunks_lays_out_consecutive_chunks_of_parallel_streams():
@@ -168,13 +149,10 @@ def test_sampling_follows_the_softmax_at_the_temperature():
         assert first == [_sample(logits, temperature, np.random.default_rng(seed)) for seed in range(5)]
 
 
-def test_generate_leaves_mode_and_carried_state_alone():
+def test_generate_leaves_the_mode_alone():
     model = tiny(num_layers=2, dropout=0.5)
-    model.carry_state = True
-    model(np.zeros((2, 3), dtype=np.int64))
-    state = model.state
     model.generate(np.array([1]), 5, rng=0)
-    assert model.training and model.state is state
+    assert model.training and all(m.training for m in model.modules())
 
 
 @pytest.mark.parametrize(

@@ -76,14 +76,14 @@ def test_in_a_pipeline_with_a_grid_search_and_cross_validation():
         warnings.simplefilter("ignore", ConvergenceWarning)
         scores = cross_val_score(pipeline, X, y, cv=3)
         search = GridSearchCV(pipeline, {"mlpclassifier__hidden_layer_sizes": [(2,), (16,)]}, cv=3).fit(X, y)
-    assert scores.shape == (3,) and scores.min() >= 0.9  # measured 0.97-0.99
+    assert scores.shape == (3,) and scores.min() >= 0.9  # measured 0.94, 0.97, 0.94
     assert search.best_params_ == {"mlpclassifier__hidden_layer_sizes": (16,)}
     assert search.best_score_ >= 0.93  # measured 0.95
 
 
 def test_mlp_classifier_learns_moons_held_out():
     """Two moons, noise 0.2, seed 0: a 32-unit ReLU network reaches >= 96% on 1000 held-out points
-    (measured 97.2%) and its loss stops improving before max_iter (epoch 162)."""
+    (measured 96.9%) and its loss stops improving before max_iter (epoch 150)."""
     X, y = make_moons(400, noise=0.2, rng=0)
     X_test, y_test = make_moons(1000, noise=0.2, rng=1)
     model = MLPClassifier(hidden_layer_sizes=(32,), learning_rate_init=0.05, max_iter=300, random_state=0).fit(X, y)
@@ -99,7 +99,7 @@ def test_mlp_classifier_early_stopping_keeps_the_best_validation_weights():
     model = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, early_stopping=True, n_iter_no_change=5,
                           max_iter=500, random_state=0).fit(X, y)
     assert model.n_iter_ < 500 and len(model.validation_scores_) == model.n_iter_
-    assert model.best_validation_score_ == max(model.validation_scores_) >= 0.85
+    assert model.best_validation_score_ == max(model.validation_scores_) >= 0.85  # measured 0.933 (9 epochs)
 
 
 def test_mlp_partial_fit_is_one_epoch_at_a_time_and_needs_the_classes_first():
@@ -126,7 +126,7 @@ def test_warm_start_continues_from_the_fitted_network():
 
 
 def test_mlp_regressor_fits_a_sine_and_several_outputs():
-    """sin(3x) on [-1, 1], 200 points, seed 0: R^2 >= 0.95 on held-out points (measured 0.99)."""
+    """sin(3x) on [-1, 1], 200 points, seed 0: R^2 >= 0.95 on held-out points (measured 0.9998, 131 epochs)."""
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (200, 1))
     X_test = rng.uniform(-1, 1, (500, 1))

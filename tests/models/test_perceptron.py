@@ -196,10 +196,25 @@ def test_the_rule_functions_are_the_textbook_loop(rule):
 
 @pytest.mark.filterwarnings("ignore::dltoys.models.ConvergenceWarning")
 def test_the_estimator_trained_through_the_loop_is_the_textbook_rule():
-    """SGD with batches of one on the PerceptronCriterion: Rosenblatt's rule exactly, in float32."""
+    """RosenblattStep through the loop, 256 samples a batch: Rosenblatt's online rule exactly, in float32."""
     X, y = make_blobs(300, centers=[[-0.5, 0.0], [0.5, 0.0]], noise=1.0, rng=3)
     model = rosenblatt(max_iter=3, random_state=5).fit(X, y)
     weight, bias, mistakes = textbook_epochs(X.astype(np.float32), y, 5, 3)
     assert model.mistakes_per_epoch_ == mistakes and sum(mistakes) > 100
     np.testing.assert_array_equal(model.coef_[0], weight)
     assert model.intercept_[0] == bias
+
+
+def test_partial_fit_is_one_epoch_of_the_rule_and_needs_the_classes_first():
+    X, y = make_blobs(60, centers=[[-0.5, 0.0], [0.5, 0.0]], noise=1.0, rng=4)
+    X = X.astype(np.float32)
+    model = rosenblatt(shuffle=False)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        model.partial_fit(X, y)
+    model.partial_fit(X[:30], y[:30], classes=[0, 1])
+    model.partial_fit(X[30:], y[30:])
+    weight, bias = np.zeros(2, dtype=np.float32), np.float32(0)
+    weight, bias, first = rosenblatt_epoch(weight, bias, X[:30], y[:30].astype(np.float32), range(30))
+    weight, bias, second = rosenblatt_epoch(weight, bias, X[30:], y[30:].astype(np.float32), range(30))
+    assert model.n_iter_ == 2 and model.mistakes_per_epoch_ == [first, second]
+    np.testing.assert_array_equal(model.coef_[0], weight)

@@ -121,3 +121,20 @@ def test_self_training_equals_scikit_learns_loop(rng, criterion):
 def test_bad_arguments_are_named(model, message):
     with pytest.raises((ValueError, TypeError), match=message):
         model.fit(np.zeros((4, 3)) + np.arange(4)[:, None], np.array([0, 1, -1, -1]))
+
+
+def test_self_training_wraps_any_dltoys_classifier(rng):
+    """MLPClassifier inside: cloned (the given one stays unfitted), 15 pseudo-labels per round, all used."""
+    from dltoys.models import MLPClassifier
+
+    X, y, truth = two_moons_few_labels(rng, n=80, labelled=10)
+    base = MLPClassifier(hidden_layer_sizes=(16,), batch_size=None, learning_rate_init=0.05, max_iter=60,
+                         random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SelfTrainingClassifier(base, criterion="k_best", k_best=15, max_iter=3).fit(X, y)
+    assert not hasattr(base, "classes_") and model.estimator_ is not base
+    assert np.bincount(model.labeled_iter_[model.labeled_iter_ > 0]).tolist() == [0, 15, 15, 15]
+    assert model.predict_proba(X).shape == (80, 2) and list(model.classes_) == [0, 1]
+    pseudo = model.labeled_iter_ > 0
+    assert np.mean(model.transduction_[pseudo] == truth[pseudo]) >= 0.8  # measured 1.0 (seed 12345)

@@ -209,3 +209,21 @@ def test_float32_updates_stay_float32(rng):
         step.evaluate(X.view(_Traced))
         assert not _Traced.touches, dict(_Traced.touches)
         assert grid.weight.data.dtype == np.float32
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "bubble", "mexican_hat"])
+def test_batch_step_is_kohonens_rule_by_definition(rng, kind):
+    """One batch step equals w_u = sum_i h(c_i, u) x_i / sum_i h(c_i, u) computed sample by sample."""
+    from dltoys.models.som import SOMGrid, SOMStep
+
+    X = rng.standard_normal((60, 3))
+    grid = SOMGrid(4, 5, 3, topology="hexagonal", dtype=np.float64)
+    grid.weight.data[...] = rng.standard_normal((20, 3))
+    start = grid.weight.data.copy()
+    winners = np.linalg.norm(X[:, None] - start[None], axis=2).argmin(axis=1)
+    h = neighborhood(kind, grid.positions, grid.indices, winners, 1.5)  # (N, U)
+    denominator = h.sum(axis=0)
+    expected = np.where(denominator[:, None] > 0, (h.T @ X) / np.where(denominator > 0, denominator, 1)[:, None], start)
+    SOMStep(grid, sigma=1.5, learning_rate=0.5, t_max=10, mode="batch", neighborhood_function=kind,
+            sigma_decay_function="asymptotic_decay")(X)  # t = 0: sigma is 1.5
+    np.testing.assert_allclose(grid.weight.data, expected, rtol=1e-12, atol=1e-12)

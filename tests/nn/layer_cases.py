@@ -136,17 +136,17 @@ CASES = [
     LayerCase("gru-cell-hx", inputs=[(3, 4), (3, 5)], **_recurrent("GRUCell", 4, 5)),
     LayerCase("gru-cell-unbatched-no-bias", inputs=[(4,), (5,)], **_recurrent("GRUCell", 4, 5, bias=False)),
     # recurrent.py: (seq_len, batch, input_size) unless batch_first
-    LayerCase("rnn", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5, batch_first=False)),
+    LayerCase("rnn", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5)),  # the default layout: (seq_len, batch, features)
     LayerCase("rnn-relu-2-layers", inputs=[(4, 2, 3)], **_recurrent("RNN", 3, 5, num_layers=2, nonlinearity="relu", batch_first=False)),
     LayerCase("rnn-bidirectional-h0", inputs=[(2, 4, 3), (2, 2, 5)], **_recurrent("RNN", 3, 5, bidirectional=True, batch_first=True)),
     LayerCase("rnn-unbatched", inputs=[(4, 3)], **_recurrent("RNN", 3, 5, batch_first=False)),
-    LayerCase("lstm", inputs=[(4, 2, 3)], **_recurrent("LSTM", 3, 5, batch_first=False)),
-    LayerCase("lstm-2-layers-bidirectional", inputs=[(4, 2, 3)],
-              **_recurrent("LSTM", 3, 5, num_layers=2, bidirectional=True, batch_first=False)),
+    LayerCase("lstm", inputs=[(4, 2, 3)], **_recurrent("LSTM", 3, 5)),
+    LayerCase("lstm-2-layers-bidirectional", inputs=[(3, 2, 2)],
+              **_recurrent("LSTM", 2, 3, num_layers=2, bidirectional=True, batch_first=False)),
     LayerCase("lstm-batch-first-state", inputs=[(2, 4, 3), ((1, 2, 5), (1, 2, 5))], **_recurrent("LSTM", 3, 5, batch_first=True)),
     LayerCase("lstm-no-bias", inputs=[(4, 2, 3)], **_recurrent("LSTM", 3, 5, bias=False, batch_first=False)),
-    LayerCase("gru", inputs=[(4, 2, 3)], **_recurrent("GRU", 3, 5, batch_first=False)),
-    LayerCase("gru-2-layers-h0", inputs=[(4, 2, 3), (2, 2, 5)], **_recurrent("GRU", 3, 5, num_layers=2, batch_first=False)),
+    LayerCase("gru", inputs=[(4, 2, 3)], **_recurrent("GRU", 3, 5)),
+    LayerCase("gru-2-layers-h0", inputs=[(3, 2, 2), (2, 2, 3)], **_recurrent("GRU", 2, 3, num_layers=2, batch_first=False)),
     LayerCase("gru-unbatched", inputs=[(4, 3)], **_recurrent("GRU", 3, 5, batch_first=False)),
 ]
 DETERMINISTIC = [case for case in CASES if not case.random]

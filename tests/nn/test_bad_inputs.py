@@ -212,3 +212,38 @@ def test_the_documented_way_to_share_weights_gives_the_right_gradient():
     g_h = np.ones_like(out) @ w * (1 - h**2)
     expected = np.ones_like(out).T @ h + g_h.T @ x  # both uses of w
     np.testing.assert_allclose(first.weight.grad, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("layer", [nn.LSTM(2, 3, batch_first=True), nn.GRU(2, 3, batch_first=True), nn.RNN(2, 3, batch_first=True)],
+                         ids=lambda m: type(m).__name__)
+@pytest.mark.parametrize("shape", [(0, 4, 2), (2, 0, 2)], ids=["batch 0", "seq_len 0"])
+def test_recurrent_layers_name_an_empty_batch(layer, shape):
+    # Before: NumPy's "cannot reshape array of size 0 into shape (0,newaxis)" for batch 0.
+    with pytest.raises(ValueError, match=rf"{type(layer).__name__}\(input_size=2, hidden_size=3\): .*with seq_len >= 1 and batch >= 1; received \({shape[0]}, {shape[1]}, 2\)"):
+        layer(np.zeros(shape, np.float32))
+
+
+# ------------------------------------------- any input: a result or a named error
+LAYERS = [nn.Linear(3, 2, rng=0), nn.Tanh(), nn.ReLU(), nn.Sigmoid(), nn.Softmax(), nn.Dropout(0.5, rng=0),
+          nn.BatchNorm1d(3), nn.LSTM(3, 2, rng=0), nn.Flatten(), nn.MSELoss()]
+DTYPES = [np.float32, np.float64, np.float16, np.int64, np.uint8, np.bool_, np.complex64, "datetime64[s]", "U2", object]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    layer=st.sampled_from(LAYERS),
+    dtype=st.sampled_from(DTYPES),
+    shape=st.lists(st.integers(0, 4), min_size=0, max_size=4).map(tuple),
+)
+def test_property_any_array_gives_a_result_or_an_error_naming_the_layer(layer, dtype, shape):
+    x = np.zeros(shape, dtype=dtype)
+    name = type(layer).__name__
+    try:
+        out = layer(x, x) if isinstance(layer, nn.MSELoss) else layer(x)
+    except (TypeError, ValueError) as exc:
+        assert name in str(exc) or str(exc).startswith(("input", "x:", "target")), str(exc)
+    else:
+        out = out[0] if isinstance(out, tuple) else out
+        assert isinstance(out, (np.ndarray, np.generic))
+        # Flatten only reshapes (any dtype, as torch.flatten); every other layer computes in float32/64
+        assert out.dtype == x.dtype if isinstance(layer, nn.Flatten) else out.dtype in (np.float32, np.float64)

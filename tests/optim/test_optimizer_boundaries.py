@@ -153,3 +153,22 @@ def test_property_load_accepts_exactly_what_the_constructor_accepts(lr, beta):
         load_ok = False
         assert optimizer.lr == 0.01
     assert load_ok == constructor_ok
+
+
+@pytest.mark.parametrize(
+    "build, change, message",
+    [
+        (lambda o: optim.lr_scheduler.StepLR(o, step_size=2), {"gamma": -1.0}, r"gamma: expected a number in \(0, inf\)"),
+        (lambda o: optim.lr_scheduler.StepLR(o, step_size=2), {"step_size": "2"}, r"step_size: expected an integer"),
+        (lambda o: optim.lr_scheduler.CosineAnnealingLR(o, T_max=4), {"T_max": 0}, r"T_max: expected an integer >= 1"),
+    ],
+)
+def test_saved_schedule_settings_go_through_the_constructor_checks(build, change, message):
+    optimizer = optim.SGD(model().parameters(), lr=0.1)
+    scheduler = build(optimizer)
+    state = scheduler.state_dict()
+    state["hyperparams"].update(change)
+    before = scheduler.state_dict()
+    with pytest.raises(ValueError, match=rf"invalid saved hyperparameters: {message}"):
+        scheduler.load_state_dict(state)
+    assert scheduler.state_dict() == before and optimizer.lr == 0.1

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dltoys import nn
 from dltoys.optim import SGD, Adam
@@ -454,6 +456,7 @@ def test_pytorch_loads_a_dltoys_safetensors_file_and_computes_the_same(tmp_path)
     [
         b'{"w":{"dtype":"F64","shape":[1099511627776],"data_offsets":[0,8796093022208]}}',
         b'{"w":{"dtype":"C64","shape":[2],"data_offsets":[0,16]}}',
+        b'{"w":{"dtype":"BF16","shape":[4],"data_offsets":[0,8]}}',
         b'{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,16]}}',
         b'{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}',
         b'{"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}',
@@ -473,3 +476,16 @@ def test_crafted_safetensors_headers_are_refused(tmp_path, header):
     huge.write_bytes((2**62).to_bytes(8, "little") + b"{}")
     with pytest.raises(CheckpointError, match="header declares"):
         read(huge)
+
+
+@settings(max_examples=80, deadline=None)
+@given(prefix=st.sampled_from([b"", b"PK\x03\x04", b"\x93NUMPY", b"\x10\x00\x00\x00\x00\x00\x00\x00{", b"\x80\x04"]),
+       body=st.binary(max_size=300))
+def test_property_arbitrary_bytes_give_only_checkpoint_errors(tmp_path_factory, prefix, body):
+    path = tmp_path_factory.getbasetemp() / "arbitrary.ckpt"
+    path.write_bytes(prefix + body)
+    model = mlp(0)
+    before = weights(model)
+    with pytest.raises(CheckpointError):
+        load(path, model)
+    assert all(np.array_equal(before[k], v) for k, v in weights(model).items())

@@ -9,7 +9,7 @@ from .gan import GAN, WGANGP, GANStep, WGANGPStep
 from .gnn import GAT, GCN, NodeClassificationStep, masked_accuracy
 from .logistic import LogisticRegression
 from .mlp import MLP, MLPClassifier, MLPRegressor
-from .perceptron import Perceptron, PerceptronCriterion, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
+from .perceptron import Perceptron, RosenblattStep, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
 from .rbm import RBM, BernoulliRBM, CDStep, OutOfRangeWarning
 from .rnn import SequenceModel
 from .transformer import GPT
@@ -43,7 +43,7 @@ __all__ = [
     "novikoff_bound",
     "OutOfRangeWarning",
     "Perceptron",
-    "PerceptronCriterion",
+    "RosenblattStep",
     "PNN",
     "RBM",
     "rosenblatt_epoch",

@@ -3,8 +3,10 @@
 :class:`CharLM` is ``Embedding -> LSTM -> Linear`` over the vocabulary at every
 step (the LSTM and its head are a :class:`dltoys.models.SequenceModel` with
 ``readout='all'``). It is trained on a long text as a set of parallel streams
-(:func:`stream_chunks`), carrying the LSTM state from one chunk to the next,
-and it samples text one character at a time (:meth:`CharLM.generate`).
+(:func:`stream_chunks`) by :class:`dltoys.train.TruncatedBPTTStep`, which carries
+the LSTM state from one chunk to the next (``forward(ids, hx)`` starts from a state,
+``final_state`` is where the chunk ended), and it samples text one character at a
+time (:meth:`CharLM.generate`).
 
 Why carry the state (Keras' "stateful" recurrent layers, Karpathy's char-rnn):
 a model trained on independent windows starts every window from a zero state,
@@ -105,12 +107,9 @@ class CharLM(nn.Module):
     embedding : nn.Embedding(V, embedding_dim)
     lm : SequenceModel('lstm', embedding_dim, H, V, readout='all')
         Its ``rnn`` and ``head`` are the LSTM and the output layer.
-    carry_state : bool, default False
-        When True, every forward without an explicit ``hx`` starts from the
-        final state of the previous forward (truncated BPTT over consecutive
-        chunks, see :func:`stream_chunks`); :meth:`reset_state` starts over.
-    state : tuple (h, c) of arrays (num_layers, B, H), or None
-        The carried state.
+    final_state : tuple (h, c) of arrays (num_layers, B, H), or None
+        The LSTM state the last forward ended in (what a truncated-BPTT step
+        carries into the next chunk).
 
     Notes
     -----
@@ -146,19 +145,16 @@ class CharLM(nn.Module):
             "lstm", embedding_dim, hidden_size, vocab_size,
             num_layers=num_layers, readout="all", dropout=dropout, dtype=self.dtype, rng=rng,
         )
-        self.carry_state = False
-        self.state: tuple[np.ndarray, np.ndarray] | None = None
-
     def extra_repr(self) -> str:
-        return f"vocab_size={self.vocab_size}, carry_state={self.carry_state}"
+        return f"vocab_size={self.vocab_size}"
 
-    def reset_state(self) -> None:
-        """Forget the carried state: the next forward starts from zeros."""
-        self.state = None
+    @property
+    def final_state(self) -> Any:
+        """``(h_n, c_n)`` of the last forward, each (num_layers, B, H); None before one."""
+        return self.lm.final_state
 
     def to(self, dtype: Any) -> "CharLM":
-        """Convert in place (see :meth:`Module.to`); carried states are dropped with the caches."""
-        self.state = None
+        """Convert in place (see :meth:`Module.to`); the final state is dropped with the caches."""
         self.lm.final_state = None
         return super().to(dtype)
 
@@ -176,7 +172,7 @@ class CharLM(nn.Module):
         ----------
         ids : integer array of shape (B, T)
         hx : tuple (h0, c0) of arrays (num_layers, B, H), optional
-            Initial state; without it, the carried state (``carry_state``) or zeros.
+            Initial state (the previous chunk's ``final_state``); zeros when None.
 
         Returns
         -------
@@ -185,19 +181,8 @@ class CharLM(nn.Module):
             targets)`` with targets of shape (B, T).
         """
         ids = self._check_ids(ids)
-        explicit = hx is not None
-        if not explicit and self.carry_state and self.state is not None:
-            carried_rows = self.state[0].shape[1]
-            if carried_rows != ids.shape[0]:
-                raise ValueError(
-                    f"{type(self).__name__}: the carried state is for {carried_rows} streams, the batch has "
-                    f"{ids.shape[0]} rows; call reset_state() before changing the number of streams"
-                )
-            hx = self.state
         logits = self.lm(self.embedding(ids), hx)  # (B, T, V)
-        if self.carry_state:
-            self.state = self.lm.final_state
-        self._cache = explicit
+        self._cache = hx is not None
         return logits.transpose(0, 2, 1)  # (B, V, T), a view
 
     def backward(self, grad_out: Any) -> Any:
@@ -209,8 +194,8 @@ class CharLM(nn.Module):
             raise ValueError(f"{type(self).__name__}.backward: expected grad_out of shape (B, V, T), received {grad_out.shape}")
         grad_logits = np.ascontiguousarray(grad_out.transpose(0, 2, 1))  # (B, T, V)
         grads = self.lm.backward(grad_logits)
-        # With an initial state the LSTM also returns dL/d(h0, c0); a carried state
-        # is cut here (truncated BPTT), an explicit one is the caller's to use.
+        # With an initial state the LSTM also returns dL/d(h0, c0): the caller's to use
+        # (a truncated-BPTT step drops it: the gradient stops at the chunk boundary).
         grad_embedded, grad_state = grads if isinstance(grads, tuple) else (grads, None)
         self.embedding.backward(grad_embedded)
         return (None, grad_state) if explicit else None
@@ -281,8 +266,8 @@ class CharLM(nn.Module):
 
         Notes
         -----
-        Runs in eval mode (dropout off) and leaves the carried training state
-        and the module's mode as they were; it overwrites the layers' caches.
+        Runs in eval mode (dropout off) and leaves the module's mode as it was;
+        it overwrites the layers' caches and ``final_state``.
         Each character is drawn by inverting the cumulative distribution of
         ``softmax(z / temperature)`` (computed in float64) at one uniform draw.
         """

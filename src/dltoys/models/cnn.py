@@ -72,6 +72,8 @@ class CNN(nn.Sequential):
         dtype=None,
         rng: RngLike = None,
     ):
+        if isinstance(input_shape, (int, float, str)) or not hasattr(input_shape, "__iter__"):
+            raise TypeError(f"input_shape: expected (C, L) or (C, H, W) such as (1, 8, 8), received {input_shape!r}")
         shape = [check_int("input_shape", s, minimum=1) for s in input_shape]
         if len(shape) not in (2, 3):
             raise ValueError(f"input_shape: expected (C, L) or (C, H, W), received {tuple(input_shape)!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import nn, optim
+from .. import nn
 from ..utils import check_bool, check_choice, check_float, check_int
 from .mlp import MLP, _NetworkClassifier
 
@@ -23,8 +23,8 @@ class LogisticRegression(_NetworkClassifier):
     C : float, default 1.0
         Inverse strength of the penalty, as scikit-learn: the objective is
         ``C sum_i L_i + ||w||^2 / 2``, i.e. ``mean_i L_i + ||w||^2 / (2 C n_samples)``,
-        whose gradient adds ``w / (C n_samples)`` (the optimizer's ``weight_decay``;
-        the intercept is penalised too, unlike scikit-learn).
+        whose gradient adds ``w / (C n_samples)`` to that of ``w`` (not to the
+        intercept's, as scikit-learn).
     fit_intercept : bool, default True
         False keeps the bias at 0.
     solver : {'sgd', 'adam'}, default 'sgd'
@@ -148,13 +148,9 @@ class LogisticRegression(_NetworkClassifier):
         module[0].bias.requires_grad = self.fit_intercept
         return module
 
-    def _optimizer(self, module: nn.Module, batch_size: int, n_samples: int) -> optim.Optimizer:
-        decay = 0.0 if self.penalty is None else 1.0 / (self.C * n_samples)
-        if self.solver == "adam":
-            return optim.Adam(module.parameters(), lr=self.learning_rate_init, betas=(self.beta_1, self.beta_2),
-                              eps=self.epsilon, weight_decay=decay)
-        return optim.SGD(module.parameters(), lr=self.learning_rate_init, momentum=self.momentum,
-                         nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=decay)
+    def _penalty(self, batch_size: int, n_samples: int) -> float:
+        """``C sum_i L_i + ||w||^2 / 2`` over ``C n_samples``: the mean loss plus ``||w||^2 / (2 C n_samples)``."""
+        return 0.0 if self.penalty is None else 1.0 / (self.C * n_samples)
 
     @property
     def coef_(self) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
@@ -76,6 +76,11 @@ class MLP(nn.Sequential):
         dtype=None,
         rng: RngLike = None,
     ):
+        if isinstance(layer_sizes, numbers.Number) or not isinstance(layer_sizes, Iterable):
+            raise TypeError(
+                f"layer_sizes: expected a sequence of layer widths (n_inputs, hidden..., n_outputs) such as "
+                f"(2, 10, 1), received {layer_sizes!r}"
+            )
         sizes = list(layer_sizes) if not isinstance(layer_sizes, (str, bytes)) else []
         if len(sizes) < 2:
             raise ValueError(f"layer_sizes: expected at least (n_inputs, n_outputs), received {layer_sizes!r}")
@@ -83,6 +88,7 @@ class MLP(nn.Sequential):
         check_choice("activation", activation, tuple(ACTIVATIONS))
         check_choice("output", output, OUTPUTS)
         dropout = check_float("dropout", dropout, low=0.0, high=1.0, high_inclusive=False)
+        batch_norm = check_bool("batch_norm", batch_norm)
         dtype = resolve_dtype(dtype)
         rng = as_rng(rng)
         layers: list[nn.Module] = []
@@ -129,6 +135,19 @@ class _LossCurve(train.Callback):
 
     def on_epoch_end(self, trainer, epoch: int, logs: dict) -> None:
         self.curve.append(float(logs["loss"]))
+
+
+class _L2Penalty(train.Callback):
+    """The gradient of ``strength/2 ||W||^2`` over every Linear weight (not the biases, as scikit-learn),
+    added to ``.grad`` right before each update: ``dW += strength * W``."""
+
+    def __init__(self, module: nn.Module, strength: float):
+        self.weights = [layer.weight for layer in module.modules() if isinstance(layer, nn.Linear)]
+        self.strength = strength
+
+    def on_before_step(self, trainer) -> None:
+        for weight in self.weights:
+            weight.grad += self.strength * weight.data
 
 
 class _NetworkEstimator(Estimator):
@@ -184,14 +203,17 @@ class _NetworkEstimator(Estimator):
         activation = SKLEARN_ACTIVATIONS[getattr(self, "activation", "identity")]
         return MLP((n_features, *self._sizes, n_outputs), activation=activation, rng=rng)
 
-    def _optimizer(self, module: nn.Module, batch_size: int, n_samples: int) -> optim.Optimizer:
-        # scikit-learn's penalty alpha/2 ||W||^2 per batch of B rows adds (alpha/B) W to the mean loss's gradient
-        decay = self.alpha / batch_size
+    def _optimizer(self, module: nn.Module) -> optim.Optimizer:
         if self.solver == "adam":
             return optim.Adam(module.parameters(), lr=self.learning_rate_init, betas=(self.beta_1, self.beta_2),
-                              eps=self.epsilon, weight_decay=decay)
+                              eps=self.epsilon)
         return optim.SGD(module.parameters(), lr=self.learning_rate_init, momentum=self.momentum,
-                         nesterov=self.nesterovs_momentum and self.momentum > 0, weight_decay=decay)
+                         nesterov=self.nesterovs_momentum and self.momentum > 0)
+
+    def _penalty(self, batch_size: int, n_samples: int) -> float:
+        """The L2 strength ``s`` of ``s/2 ||W||^2`` added to the mean loss of a batch: scikit-learn's
+        ``alpha/2 ||W||^2`` per batch of ``B`` rows is ``s = alpha / B``."""
+        return self.alpha / batch_size
 
     # --------------------------------------------------------------- training
     def fit(self, X: Any, y: Any) -> "_NetworkEstimator":
@@ -214,7 +236,6 @@ class _NetworkEstimator(Estimator):
         X = check_X(X, owner=owner, n_features=self.n_features_in_ if incremental else None, dtype=np.float32)
         target = self._encode_targets(y, len(X), incremental=incremental, classes=classes)
         rng = self._rng if incremental else check_random_state(self.random_state)
-        batch_size = self._batch_size(len(X))
         if not incremental:
             self.n_features_in_ = X.shape[1]
             self.module_ = self._build(X.shape[1], self._n_outputs, rng)
@@ -223,7 +244,7 @@ class _NetworkEstimator(Estimator):
             self.best_validation_score_ = None
             self.best_loss_ = None
         if not incremental or getattr(self, "_optimizer_", None) is None:
-            self._optimizer_ = self._optimizer(self.module_, batch_size, len(X))
+            self._optimizer_ = self._optimizer(self.module_)
         self._rng = rng
         validation_data, callbacks = None, []
         if self.early_stopping and epochs > 1:
@@ -240,6 +261,9 @@ class _NetworkEstimator(Estimator):
             callbacks.append(train.EarlyStopping("loss", patience=self.n_iter_no_change, min_delta=self.tol,
                                                  mode="min", restore_best_weights=False))
         curve = _LossCurve(self.loss_curve_)  # kept up to date, so an error mid-run leaves the epochs before it
+        strength = self._penalty(self._batch_size(len(X)), len(X))  # the rows it trains on
+        if strength > 0:
+            callbacks.append(_L2Penalty(self.module_, strength))
         history = train.fit(
             self.module_, self._loss(), self._optimizer_, X, target, validation_data=validation_data,
             metrics={self._metric_name: self._metric}, callbacks=[*callbacks, curve], rng=rng, epochs=epochs,
@@ -344,8 +368,8 @@ class MLPClassifier(_NetworkClassifier):
     activation : {'identity', 'logistic', 'tanh', 'relu'}, default 'relu'
     solver : {'adam', 'sgd'}, default 'adam'
     alpha : float, default 1e-4
-        L2 penalty: ``alpha / batch_size`` is the optimizers' ``weight_decay``. Unlike
-        scikit-learn, it applies to the biases too.
+        L2 penalty on the weights (not the biases), as scikit-learn: ``alpha/2 ||W||^2`` per
+        batch, i.e. ``(alpha / batch_size) W`` added to the mean loss's gradient of ``W``.
     batch_size : int, 'auto' or None, default 'auto'
         'auto' is ``min(200, n_samples)``; None the whole set.
     learning_rate_init : float, default 1e-3

@@ -1,11 +1,10 @@
 """Rosenblatt's perceptron: one neuron with a step activation and a mistake-driven rule.
 
 :func:`rosenblatt_epoch` is the textbook's rule, one sample at a time;
-:func:`rosenblatt_epoch_blocked` is the same rule, scanning blocks of samples for
-the next mistake (tested equal to it); :class:`Perceptron` is the scikit-learn-style
-estimator, which trains its ``module_`` through the one loop, :func:`dltoys.train.fit`,
-with batches of one sample and the :class:`PerceptronCriterion`, whose gradient makes
-SGD's step exactly Rosenblatt's update.
+:func:`rosenblatt_epoch_blocked` is the same rule, scanning blocks of samples for the
+next mistake (tested equal to it); :class:`RosenblattStep` applies it to each batch the
+training loop hands over, and :class:`Perceptron`, the scikit-learn-style estimator,
+trains its ``module_`` (one ``Linear`` layer) with that step through the one loop.
 """
 
 from __future__ import annotations
@@ -15,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import nn, optim, train
-from ..nn.module import check_grad_out
+from .. import nn, train
+from ..data import Minibatches
 from ..utils import as_array, check_binary_labels, check_bool, check_float, check_int
 from .base import (
     ClassifierMixin, ConvergenceWarning, Estimator, _sklearn_compatible, check_classification_targets,
@@ -58,7 +57,7 @@ def rosenblatt_epoch(weight: np.ndarray, bias: float, X: np.ndarray, y: np.ndarr
     return weight, bias, mistakes
 
 
-def rosenblatt_epoch_blocked(weight: np.ndarray, bias: float, X: np.ndarray, y: np.ndarray, order, lr: float = 1.0,
+def rosenblatt_epoch_blocked(weight: np.ndarray, bias: Any, X: np.ndarray, y: np.ndarray, order, lr: float = 1.0,
                              block: int = 256):
     """:func:`rosenblatt_epoch`, with vectorised scans for the next mistake: the same weights.
 
@@ -68,53 +67,81 @@ def rosenblatt_epoch_blocked(weight: np.ndarray, bias: float, X: np.ndarray, y: 
     costs ``O(n_samples + mistakes * block)`` multiply-adds instead of a Python step per
     sample. Arguments and result are :func:`rosenblatt_epoch`'s.
     """
-    order = np.asarray(order)
-    mistakes, start = 0, 0
+    weight_2d = weight[None, :]  # a view: one perceptron of _scan's (K, F) layout
+    bias_1d = np.array([bias], dtype=weight.dtype)
+    mistakes, _ = _scan(weight_2d, bias_1d, X, np.asarray(y)[:, None], np.asarray(order), lr, True, block)
+    return weight, bias_1d[0], mistakes
+
+
+def _scan(weight: np.ndarray, bias: np.ndarray, X: np.ndarray, target: np.ndarray, order: np.ndarray, lr: float,
+          fit_intercept: bool, block: int = 256) -> tuple[int, float]:
+    """Rosenblatt's rule for ``K`` one-vs-rest perceptrons side by side, in place.
+
+    ``weight`` (K, F), ``bias`` (K,), ``target`` (N, K) of 0/1. A sample is a mistake when
+    any unit gets it wrong; each wrong unit then takes the rule's update, the right ones
+    stay. Returns the mistakes and the summed perceptron criterion ``sum |z|`` over the
+    wrong units, each measured when its sample was visited (before the update).
+    """
+    mistakes, criterion, start = 0, 0.0, 0
     while start < len(order):
         rest = order[start:start + block]
-        predicted = (X[rest] @ weight + bias > 0).astype(y.dtype)  # (R,)
-        wrong = np.flatnonzero(predicted != y[rest])
+        scores = X[rest] @ weight.T + bias  # (R, K)
+        predicted = (scores > 0).astype(weight.dtype)
+        wrong = np.flatnonzero((predicted != target[rest]).any(axis=1))
         if wrong.size == 0:
             start += len(rest)
             continue
-        i = rest[wrong[0]]
-        error = y[i] - predicted[wrong[0]]
-        weight += lr * error * X[i]
-        bias += lr * error
+        first, i = int(wrong[0]), rest[wrong[0]]
+        error = target[i] - predicted[first]  # (K,): +1 or -1 on a wrong unit, 0 on a right one
+        criterion += float(np.abs(scores[first]) @ (error != 0))
+        weight += lr * error[:, None] * X[i]
+        if fit_intercept:
+            bias += lr * error
         mistakes += 1
-        start += int(wrong[0]) + 1
-    return weight, bias, mistakes
+        start += first + 1
+    return mistakes, criterion
 
 
-class PerceptronCriterion(nn.Loss):
-    """The perceptron criterion: its gradient is Rosenblatt's error ``y_hat - y``.
+class RosenblattStep(train.Step):
+    """One batch of Rosenblatt's rule: the batch's samples visited in order, an update at each mistake.
 
-    ``forward(z, y)`` with logits ``z`` and 0/1 targets ``y`` of shape (N, K) returns
-    ``mean_n sum_k (y_hat - y) z`` with ``y_hat = step(z)``: ``|z|`` for every unit that
-    is wrong, 0 for a right one (Duda & Hart's criterion ``max(0, -(2y - 1) z)``, where
-    ``z = 0`` counts as class 0). ``backward`` returns ``dL/dz = (y_hat - y) / N``, so SGD
-    with step ``lr`` on one sample is ``w <- w + lr (y - y_hat) x``: Rosenblatt's rule.
-    Each of the ``K`` columns is one one-vs-rest perceptron.
+    There is no loss to differentiate and no optimizer: the rule is the update. With the
+    batches in a fresh random order each epoch, it is the online rule of
+    :func:`rosenblatt_epoch` (the scan of :func:`rosenblatt_epoch_blocked` only finds the
+    mistakes faster).
+
+    Parameters
+    ----------
+    linear : nn.Linear
+        ``K`` perceptrons side by side (one-vs-rest; ``K = 1`` for two classes).
+    lr : float
+    fit_intercept : bool
+        False keeps the bias at its value.
+
+    Logs per batch: ``loss``, the mean perceptron criterion ``(y_hat - y) z`` of the samples
+    as visited (``|z|`` on a mistake, 0 otherwise); ``no_mistake``, the share of samples the
+    rule left alone. ``evaluate`` logs ``accuracy``.
     """
 
-    def forward(self, input, target) -> np.ndarray:
-        z = self._input(input)  # (N, K)
-        error = (z > 0).astype(z.dtype) - self._same_shape_target(z, target)  # y_hat - y, in {-1, 0, 1}
-        self._cache = error
-        return np.asarray((error * z).sum() / max(len(z), 1), dtype=z.dtype)
+    def __init__(self, linear: nn.Linear, lr: float, fit_intercept: bool = True):
+        super().__init__({"perceptron": linear})
+        self.linear, self.lr, self.fit_intercept = linear, lr, fit_intercept
 
-    def backward(self, grad_out=1.0) -> np.ndarray:
-        error = self._saved()
-        return error * (check_grad_out(self, grad_out, (), error.dtype) / max(len(error), 1))
+    def __call__(self, batch: Any) -> dict[str, float]:
+        X, target = batch  # (B, F), (B, K) 0/1
+        X = X.astype(self.linear.dtype, copy=False)
+        order = np.arange(len(X))  # the batch's own order: the loop shuffles the batches
+        mistakes, criterion = _scan(self.linear.weight.data, self.linear.bias.data, X, target, order, self.lr,
+                                    self.fit_intercept)
+        return {"loss": criterion / len(X), "no_mistake": 1.0 - mistakes / len(X)}
 
-
-def _no_mistake(output: np.ndarray, target: np.ndarray) -> float:
-    """The share of rows with every one-vs-rest unit right (1 - the rate of updates)."""
-    return float(np.mean(np.all((output > 0) == (target > 0), axis=1)))
+    def evaluate(self, batch: Any) -> dict[str, float]:
+        X, target = batch
+        return {"accuracy": _accuracy(self.linear(X), target)}
 
 
 def _accuracy(output: np.ndarray, target: np.ndarray) -> float:
-    """Classification accuracy: the sign for one unit, the largest logit for several."""
+    """Classification accuracy: the sign for one unit, the largest score for several."""
     if output.shape[1] == 1:
         return float(np.mean((output[:, 0] > 0) == (target[:, 0] > 0)))
     return float(np.mean(output.argmax(axis=1) == target.argmax(axis=1)))
@@ -169,7 +196,9 @@ class Perceptron(ClassifierMixin, Estimator):
         w <- w + lr (y - y_hat) x          b <- b + lr (y - y_hat)
 
     It is stochastic gradient descent, with batches of one sample and step ``lr``, on the
-    perceptron criterion (:class:`PerceptronCriterion`), which is how ``fit`` runs it.
+    perceptron criterion ``(y_hat - y) z``, whose gradient is ``(y_hat - y) x``. ``fit``
+    runs it through the training loop with :class:`RosenblattStep`, in batches of 256
+    samples whose mistakes are found by vectorised scans.
 
     Convergence (Novikoff, 1962). Write ``z = (x, 1)`` for a point with the bias
     as one more weight, ``s = 2y - 1`` in {-1, +1}, and let a unit vector ``u``
@@ -266,16 +295,15 @@ class Perceptron(ClassifierMixin, Estimator):
 
         callbacks: list = [train.StopAtTarget("no_mistake", 1.0, mode="max")]  # Rosenblatt's stop
         if self.tol is not None and epochs > 1:
-            callbacks.append(train.EarlyStopping("loss", patience=self.n_iter_no_change - 1, min_delta=self.tol,
+            callbacks.append(train.EarlyStopping("loss", patience=self.n_iter_no_change, min_delta=self.tol,
                                                  mode="min", restore_best_weights=False))
         if self.pocket:
             callbacks.append(train.EarlyStopping("val_accuracy", patience=epochs, mode="max", restore_best_weights=True))
-        history = train.fit(
-            self.module_, PerceptronCriterion(), optim.SGD(self.module_.parameters(), lr=self.eta0), X, target,
-            validation_data=(X, target), metrics={"no_mistake": _no_mistake, "accuracy": _accuracy},
-            callbacks=callbacks, rng=self._rng, epochs=epochs, batch_size=1, eval_batch_size=len(X), shuffle=self.shuffle,
-            progress=self.verbose,
-        )
+        # One permutation per epoch, as the online rule visits the samples; blocks of 256 of it per batch.
+        batches = Minibatches(X, target, batch_size=256, shuffle=self.shuffle, rng=self._rng)
+        trainer = train.Trainer(RosenblattStep(self.module_, self.eta0, self.fit_intercept), callbacks=callbacks,
+                                epochs=epochs, progress=self.verbose)
+        history = trainer.fit(batches, validation=[(X, target)])  # the training accuracy after each epoch
         self.n_iter_ += len(history)
         self.mistakes_per_epoch_ += [int(round(len(X) * (1 - share))) for share in history["no_mistake"]]
         self.accuracy_per_epoch_ += history["val_accuracy"]

@@ -326,7 +326,7 @@ class CDStep(train.Step):
         super().__init__(modules={"rbm": rbm}, optimizers={"rbm": optimizer})
         self.rbm, self.optimizer = rbm, optimizer
         self.k = check_int("k", k, minimum=1)
-        self.persistent = bool(persistent)
+        self.persistent = check_bool("persistent", persistent)
         self.n_particles = None if n_particles is None else check_int("n_particles", n_particles, minimum=1)
         self.rng = as_rng(rng)
         self.chain: np.ndarray | None = None  # PCD's persistent hidden states (n_particles, H)

@@ -14,6 +14,7 @@ from .. import nn, train
 from ..utils import RngLike, as_rng, check_bool, check_choice, check_float, check_int, resolve_dtype
 from .base import Estimator, check_X, column_or_1d
 from .som_functional import (
+    BLOCK_ROWS,
     DISTANCES,
     INITIALIZATIONS,
     LR_DECAYS,
@@ -57,8 +58,9 @@ class SOMGrid(nn.Module):
         raise NotImplementedError("SOMGrid learns by SOMStep (competitive learning), not by backpropagation")
 
     def winners(self, x: np.ndarray) -> np.ndarray:
-        """The best-matching unit of each row of ``x``, flat indices of shape (N,)."""
-        return self.forward(x).argmin(axis=1)
+        """The best-matching unit of each row of ``x``, flat indices of shape (N,), in blocks of rows."""
+        return np.concatenate([self.forward(x[start:start + BLOCK_ROWS]).argmin(axis=1)
+                               for start in range(0, len(x), BLOCK_ROWS)])
 
 
 class SOMStep(train.Step):
@@ -112,12 +114,19 @@ class SOMStep(train.Step):
             weight += diff
             self.t += 1
             return {"learning_rate": float(eta), "sigma": float(sigma)}
-        winners = grid(x).argmin(axis=1)  # (N,)
+        winners = grid.winners(x)  # (N,)
+        # Kohonen's Voronoi form: sum the samples each unit wins, then spread those sums over the
+        # neighbourhood, so memory is (U, U) + (U, F) however many samples there are.
+        counts = np.bincount(winners, minlength=len(weight)).astype(weight.dtype)  # (U,)
+        order = np.argsort(winners, kind="stable")
+        sorted_winners = winners[order]
+        starts = np.flatnonzero(np.r_[True, sorted_winners[1:] != sorted_winners[:-1]])
+        sums = np.zeros_like(weight)  # (U, F)
+        sums[sorted_winners[starts]] = np.add.reduceat(x[order], starts, axis=0)
         h_units = neighborhood(self.neighborhood_function, grid.positions, grid.indices,
                                np.arange(len(weight)), sigma).astype(weight.dtype)  # (U, U): row = winner
-        h = h_units[winners]  # (N, U)
-        numerator = h.T @ x  # (U, F)
-        denominator = h.sum(axis=0)  # (U,)
+        numerator = h_units.T @ sums  # (U, F): sum_i h(c_i, u) x_i
+        denominator = h_units.T @ counts  # (U,): sum_i h(c_i, u)
         moved = denominator > 0
         weight[moved] = numerator[moved] / denominator[moved, None]
         self.t += 1
@@ -393,7 +402,8 @@ class SOM(Estimator):
 
     def winner(self, X: Any) -> np.ndarray:
         """The best-matching unit of each sample, flat indices of shape (N,); ``np.unravel_index`` gives (row, column)."""
-        return self.transform(X).argmin(axis=1)
+        X = self._input(X)
+        return self.module_.winners(X)
 
     def predict(self, X: Any) -> np.ndarray:
         """Each sample's best-matching unit (N,), or its label when the map was fitted with ``y``."""

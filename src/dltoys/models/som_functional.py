@@ -92,11 +92,9 @@ def neighborhood(kind: str, positions: np.ndarray, indices: np.ndarray, winners:
     ``max(0, sigma - |dr|) max(0, sigma - |dc|)`` (not normalised: its peak is
     ``sigma^2``, as in MiniSom).
     """
-    if kind in ("gaussian", "mexican_hat"):
-        offsets = positions[None, :, :] - positions[winners][:, None, :]  # (B, U, 2)
-    else:
-        offsets = indices[None, :, :] - indices[winners][:, None, :]  # (B, U, 2)
-    d_row, d_col = offsets[..., 0], offsets[..., 1]  # (B, U) each
+    coordinates = positions if kind in ("gaussian", "mexican_hat") else indices  # (U, 2)
+    d_row = coordinates[:, 0] - coordinates[winners, 0][:, None]  # (B, U)
+    d_col = coordinates[:, 1] - coordinates[winners, 1][:, None]  # (B, U)
     if kind == "gaussian":
         spread = 2 * sigma * sigma
         return np.exp(-d_row ** 2 / spread) * np.exp(-d_col ** 2 / spread)

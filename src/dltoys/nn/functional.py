@@ -18,7 +18,7 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     the correct limit 0; the overflow warning is silenced.
     """
     with np.errstate(over="ignore"):
-        out = np.exp(-x)
+        out = np.asarray(np.exp(-x))  # a 0-d input gives a NumPy scalar, which has no out=
         out += 1
         np.reciprocal(out, out=out)
     return out

@@ -283,7 +283,7 @@ class GCNConv(MessagePassing):
         self.lin = Linear(in_channels, out_channels, bias=False, dtype=dtype, rng=rng)
         self.dtype = self.lin.dtype
         self.lin.weight.data[...] = init.xavier_uniform((out_channels, in_channels), rng=rng, dtype=self.dtype)
-        self.bias = Parameter(np.zeros(out_channels, dtype=self.dtype)) if bias else None
+        self.bias = Parameter(np.zeros(out_channels, dtype=self.dtype)) if check_bool("bias", bias) else None
         self._cached_graph = None
 
     def extra_repr(self) -> str:

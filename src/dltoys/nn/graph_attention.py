@@ -111,7 +111,7 @@ class GATConv(MessagePassing):
         bound = math.sqrt(6.0 / (heads + out_channels))  # PyG's glorot on a (1, heads, out) tensor
         self.att_src = Parameter(init.uniform((1, heads, out_channels), bound, self.rng, self.dtype))
         self.att_dst = Parameter(init.uniform((1, heads, out_channels), bound, self.rng, self.dtype))
-        self.bias = Parameter(np.zeros(total if concat else out_channels, dtype=self.dtype)) if bias else None
+        self.bias = Parameter(np.zeros(total if concat else out_channels, dtype=self.dtype)) if check_bool("bias", bias) else None
 
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, heads={self.heads}"

@@ -132,7 +132,8 @@ class Flatten(Module):
                 f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}): "
                 f"invalid for an input of shape {x.shape}"
             )
-        out = x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
+        # the flattened size spelled out: -1 cannot be inferred when another axis is 0
+        out = x.reshape(x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :])
         self._cache = (x.shape, out.shape, _grad_dtype(x))
         return out
 

@@ -66,6 +66,8 @@ class Loss(Module):
 
     def _reduce(self, losses: np.ndarray) -> np.ndarray:
         if self.reduction == "mean":
+            if losses.size == 0:  # the mean of nothing: NaN, as PyTorch (without NumPy's warning)
+                return np.asarray(np.nan, dtype=losses.dtype)
             return np.asarray(losses.mean(), dtype=losses.dtype)
         if self.reduction == "sum":
             return np.asarray(losses.sum(), dtype=losses.dtype)

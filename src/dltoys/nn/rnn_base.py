@@ -194,10 +194,12 @@ class RNNBase(Module):
         I = self.input_size
         layout = f"(batch, seq_len, {I})" if self.batch_first else f"(seq_len, batch, {I})"
         time_axis = (1 if self.batch_first else 0) if x.ndim == 3 else 0
-        if x.ndim not in (2, 3) or x.shape[-1] != I or x.shape[time_axis] == 0:
+        # An empty batch is refused by name (PyTorch returns an empty output; nothing here would learn from it).
+        empty = x.ndim in (2, 3) and x.size == 0
+        if x.ndim not in (2, 3) or x.shape[-1] != I or x.shape[time_axis] == 0 or empty:
             raise ValueError(
                 f"{self._describe()}: expected input of shape {layout} (batch_first={self.batch_first}) "
-                f"or (seq_len, {I}) unbatched, with seq_len >= 1; received {x.shape}"
+                f"or (seq_len, {I}) unbatched, with seq_len >= 1 and batch >= 1; received {x.shape}"
             )
         if x.ndim == 2:
             return np.ascontiguousarray(x[:, None, :]), False  # (T, 1, I)

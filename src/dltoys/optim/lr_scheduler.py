@@ -20,12 +20,17 @@ per parameter group (a dltoys optimizer has one group).
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
+from ..nn.module import Parameter
 from ..utils import check_float, check_int
 from .optimizer import Optimizer, checked_hyperparams, saved_hyperparams
+from .sgd import SGD
 
 
 class LRScheduler:
@@ -100,6 +105,7 @@ class LRScheduler:
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"{name}.load_state_dict: {exc}") from None
 
+        self._probe_hyperparams(hyperparams)
         base_lrs, last_lr = rates("base_lrs"), rates("last_lr")
         last_epoch = state.get("last_epoch")
         if not isinstance(last_epoch, numbers.Integral) or isinstance(last_epoch, bool) or last_epoch < -1:
@@ -107,6 +113,19 @@ class LRScheduler:
         for key, value in hyperparams.items():
             setattr(self, key, value)
         self.base_lrs, self.last_epoch, self._last_lr = base_lrs, int(last_epoch), last_lr
+
+    def _probe_hyperparams(self, hyperparams: dict[str, Any]) -> None:
+        """Run the constructor's checks on saved settings, on a throwaway optimizer (``gamma=-1`` is refused)."""
+        accepted = inspect.signature(type(self)).parameters
+        required = [n for n, p in accepted.items() if n != "optimizer" and p.default is p.empty
+                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if not all(key in accepted for key in hyperparams) or not all(n in hyperparams for n in required):
+            return  # a schedule built from a function (LambdaLR): nothing to probe
+        throwaway = SGD([Parameter(np.zeros(1))], lr=max(float(self.optimizer.lr), 0.0))
+        try:
+            type(self)(throwaway, **hyperparams)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: invalid saved hyperparameters: {exc}") from None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.hyperparam_names)

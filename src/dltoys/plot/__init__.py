@@ -10,11 +10,10 @@ from .bars import bars
 from .boundary import decision_boundary
 from .core import figure, finish
 from .curves import curves, gapped_line
-from .graphs import node_embedding
+from .graphs import node_embedding, spring_layout
 from .images import image_grid
 from .legends import figure_legend
 from .matrix import confusion_counts, confusion_matrix
-from .network import draw_graph, spring_layout
 from .som import codebook_colours, component_planes, hit_map, labelled_map, u_matrix
 
 __all__ = [
@@ -25,7 +24,6 @@ __all__ = [
     "confusion_matrix",
     "curves",
     "decision_boundary",
-    "draw_graph",
     "figure",
     "figure_legend",
     "finish",

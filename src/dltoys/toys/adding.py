@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -9,7 +10,7 @@ from typing import Literal
 import numpy as np
 
 from .. import nn, optim, plot, train
-from ..data import ADDING_BASELINE_MSE, make_adding
+from ..data import ADDING_BASELINE_MSE, Minibatches, make_adding
 from ..models import SequenceModel
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 
@@ -65,27 +66,42 @@ class _Result:
         return next((s for s, m in zip(self.steps, self.val_mse) if m <= TARGET_MSE), None)
 
 
-def _train_cell(cell: str, config: Config, val: tuple, test: tuple, data_seed: np.random.SeedSequence) -> _Result:
-    """Train one cell on fresh sequences, measuring validation MSE every ``eval_every`` steps.
+class FreshSequences:
+    """An endless supply of training batches, in "epochs" of ``eval_every`` batches.
 
-    Each period is one :func:`dltoys.train.fit` call over ``eval_every`` new batches (the
-    optimizer and its state carry over), so no sequence is seen twice and the validation
-    curve has a point every ``eval_every`` steps. No progress bars: one per period is noise.
+    Each pass (an epoch of the loop) draws ``eval_every`` batches of new sequences from
+    ``rng``, so no sequence is seen twice and the loop validates every ``eval_every``
+    steps; the last pass is shorter when ``max_steps`` is not a multiple.
     """
+
+    def __init__(self, config: Config, rng: np.random.Generator):
+        self.config, self.rng = config, rng
+        self.steps = 0  # batches handed out so far
+
+    def epochs(self) -> int:
+        return math.ceil(self.config.max_steps / self.config.eval_every)
+
+    def __iter__(self):  # a generator: nothing is drawn until the loop asks for the first batch
+        config = self.config
+        n_steps = min(config.eval_every, config.max_steps - self.steps)
+        x, y = make_adding(n_steps * config.batch_size, config.seq_len, rng=self.rng)
+        self.steps += n_steps
+        yield from Minibatches(x, y, batch_size=config.batch_size)
+
+
+def _train_cell(cell: str, config: Config, val: tuple, test: tuple, data_seed: np.random.SeedSequence) -> _Result:
+    """Train one cell on fresh sequences through the loop, validating every ``eval_every`` steps,
+    until the validation MSE is at most ``stop_below`` or ``max_steps`` steps have run."""
     model = SequenceModel(cell, 2, config.hidden_size, 1, readout="last", rng=config.seed)
-    optimizer = optim.Adam(model.parameters(), lr=config.lr)
-    loss = nn.MSELoss()
-    data_rng = np.random.default_rng(data_seed)  # the same training sequences for every cell
-    steps, val_mse = [], []
+    step = train.SupervisedStep(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=config.lr))
+    batches = FreshSequences(config, np.random.default_rng(data_seed))  # the same sequences for every cell
+    callbacks = [train.ClipGradNorm(config.clip), train.StopAtTarget("val_loss", config.stop_below, mode="min")]
+    trainer = train.Trainer(step, callbacks=callbacks, epochs=batches.epochs(), progress=False)
     started = time.perf_counter()
-    while not steps or (steps[-1] < config.max_steps and val_mse[-1] > config.stop_below):
-        n_steps = min(config.eval_every, config.max_steps - (steps[-1] if steps else 0))
-        x, y = make_adding(n_steps * config.batch_size, config.seq_len, rng=data_rng)
-        train.fit(model, loss, optimizer, x, y, callbacks=[train.ClipGradNorm(config.clip)],
-                  epochs=1, batch_size=config.batch_size, shuffle=False, progress=False)
-        steps.append((steps[-1] if steps else 0) + n_steps)
-        val_mse.append(train.evaluate(model, loss, *val, batch_size=1000)["loss"])
+    history = trainer.fit(batches, validation=Minibatches(*val, batch_size=1000))
     seconds = time.perf_counter() - started
+    steps = [min(epoch * config.eval_every, config.max_steps) for epoch in history.epochs]
+    val_mse = history["val_loss"]
     predictions = train.predict(model, test[0], batch_size=1000)[:, 0]  # (n_test,)
     test_mse = train.mse(predictions, test[1][:, 0])
     return _Result(cell, steps, val_mse, seconds, test_mse, predictions[:400], model.num_parameters())

@@ -9,7 +9,7 @@ from typing import Optional
 import numpy as np
 
 from .. import nn, optim, plot, train
-from ..data import CharVocab, lm_windows, python_source_text, read_text_file, split_text
+from ..data import CharVocab, Minibatches, lm_windows, python_source_text, read_text_file, split_text
 from ..models import CharLM, stream_chunks
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 from .registry import ConfigError
@@ -77,13 +77,6 @@ def _read_user_text(path: str) -> str:
         raise ValueError("text: " + str(exc).removeprefix("path: ")) from None
 
 
-class _ResetStateEachEpoch(train.Callback):
-    """Every epoch reads the streams from their start again, so it starts from a zero state."""
-
-    def on_epoch_begin(self, trainer, epoch):
-        trainer.model.reset_state()
-
-
 class _HeldOutBits(train.Callback):
     """Bits per character on the held-out text after every epoch (carried streams, eval mode)."""
 
@@ -125,19 +118,18 @@ def run(config: Config, ctx: RunContext) -> Report:
     model = CharLM(len(vocab), config.embedding_dim, config.hidden_size, config.num_layers, rng=config.seed)
     held_out = _HeldOutBits(val_ids, eval_streams)
     callbacks = [train.ClipGradNorm(config.clip), held_out]
+    loss, optimizer = nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=config.lr)
     if config.stateful:
+        # Batch k is chunk k of every stream; the step carries the LSTM state from one to the next.
         inputs, targets = stream_chunks(train_ids, config.n_streams, config.seq_len)
-        model.carry_state = True
-        callbacks.insert(0, _ResetStateEachEpoch())
-        layout = {"shuffle": False, "batch_size": config.n_streams}  # batch k = chunk k of every stream
-    else:
+        trainer = train.Trainer(train.TruncatedBPTTStep(model, loss, optimizer), callbacks=callbacks,
+                                epochs=config.epochs, progress=ctx.progress)
+        history = trainer.fit(Minibatches(inputs, targets, batch_size=config.n_streams))
+    else:  # independent shuffled windows, each read from a zero state
         inputs, targets = lm_windows(train_ids, config.seq_len)
-        layout = {"shuffle": True, "batch_size": config.n_streams, "drop_last": True}
-    history = train.fit(
-        model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=config.lr), inputs, targets,
-        callbacks=callbacks, rng=config.seed, epochs=config.epochs, progress=ctx.progress, **layout,
-    )
-    model.carry_state = False
+        history = train.fit(model, loss, optimizer, inputs, targets, callbacks=callbacks, rng=config.seed,
+                            epochs=config.epochs, progress=ctx.progress, shuffle=True, batch_size=config.n_streams,
+                            drop_last=True)
     bits = held_out.bits[-1]
 
     # Samples, each temperature from its own generator seeded with sample_seed.

@@ -75,13 +75,23 @@ def run(config: Config, ctx: RunContext) -> Report:
                      "explains it by a black-belt exam he was weeks from taking under Mr. Hi); Zachary's own "
                      "maximum-flow model misplaced him too.")
     positions = plot.spring_layout(graph.edge_index, graph.n_nodes, rng=config.layout_seed)
-    fig, (left, right) = plot.figure(1, 2, size=(10, 5.6), title="Zachary's karate club: two labels, 34 answers")
-    plot.draw_graph(left, positions, graph.edge_index, club, names=[str(i) for i in range(graph.n_nodes)],
-                    class_names=["Mr. Hi's club", "Officer's club"], title="the clubs members joined (truth)")
-    plot.draw_graph(right, positions, graph.edge_index, propagation.transduction_,
-                    names=["H" if i == leaders[0] else "O" if i == leaders[1] else str(i) for i in range(graph.n_nodes)],
-                    outlined=propagation.transduction_ != club, class_names=["Mr. Hi's club", "Officer's club"],
-                    title=f"label propagation from H and O: {correct} of 34 right")
+    fig, (left, right) = plot.figure(1, 2, size=(11, 5.6), title="Zachary's karate club: two labels, 34 answers")
+    clubs = ["Mr. Hi's club", "Officer's club"]
+    plot.node_embedding(left, positions, graph.edge_index, club, marked=list(leaders), class_names=clubs,
+                        title="the clubs members joined (truth)", xlabel="", ylabel="")
+    plot.node_embedding(right, positions, graph.edge_index, propagation.transduction_, marked=list(leaders),
+                        class_names=clubs, title=f"label propagation from the two leaders: {correct} of 34 right",
+                        xlabel="", ylabel="")
+    if len(wrong):
+        right.scatter(*positions[wrong].T, s=260, facecolors="none", edgecolors="#D00000", linewidths=2.2,
+                      zorder=4, label="misplaced")
+        right.legend(loc="lower left", fontsize=8)
+    for ax in (left, right):
+        for node, (x, y) in enumerate(positions):
+            ax.annotate(str(node), (x, y), textcoords="offset points", xytext=(5, 4), fontsize=7, zorder=5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_aspect("equal")
     return Report(
         toy=NAME, title=TITLE, shows=SHOWS,
         targets=[Target("members placed in the right club by propagation", correct, config.target_correct)],

@@ -18,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import nn, optim, plot, train
-from ..data import as_sequences, make_parity
+from ..data import Minibatches, as_sequences, make_parity
 from ..models import MLP, SequenceModel
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 
@@ -120,58 +120,86 @@ def build(name: str, config: Config) -> nn.Module:
     return SequenceModel(cell, 1, config.hidden_size, 1, readout=readout, rng=seed)
 
 
-class Curves(train.Callback):
-    """Training and held-out error every ``every`` samples; stops at the target or on memorisation.
+class Periods:
+    """The minibatches of shuffled passes over the training rows, handed out ``per_period`` at a time.
 
-    Both errors are measured with the current weights, on whole rows only (the
-    last step for the per-step models): on ``n_val`` held-out rows and on as many
-    training rows. The training loss is the mean of the batch losses since the
-    previous point, as trained (every step's loss for the per-step models). The
-    time spent measuring is kept apart from the training time.
+    One epoch of the loop is one period, so the loop's epoch end (where callbacks measure)
+    comes every ``per_period`` batches; a period never spans two passes (the last one of a
+    pass may be shorter). The passes are those :func:`dltoys.train.fit` would make: the
+    same :class:`~dltoys.data.Minibatches`, one permutation per pass.
     """
 
-    def __init__(self, fitted: tuple, held_out: tuple, every: int, n_train: int, target: float):
-        self.fitted, self.held_out = fitted, held_out  # (x, y of shape (N, 1)) each
-        self.every, self.n_train, self.target = every, n_train, target
+    def __init__(self, minibatches: Minibatches, per_period: int):
+        self.minibatches, self.per_period = minibatches, per_period
+        self.periods_per_pass = math.ceil(len(minibatches) / per_period)
+        self.passes = 0  # passes over the rows completed
+        self.in_pass = 0  # batches handed out in the current pass
+        self.samples = 0  # rows handed out in all
+        self.period_samples = 0  # rows handed out in the last period
+        self.pass_done = False  # the last period ended a pass
+        self._batches = None
+
+    def __iter__(self):  # a generator: nothing moves until the loop asks for the first batch
+        if self._batches is None:
+            self._batches, self.in_pass = iter(self.minibatches), 0
+        self.period_samples, self.pass_done = 0, False
+        for _ in range(self.per_period):
+            batch = next(self._batches, None)
+            if batch is None:
+                break
+            self.in_pass += 1
+            self.period_samples += len(batch[-1])
+            yield batch
+        self.samples += self.period_samples
+        if self.in_pass == len(self.minibatches):
+            self.passes, self.pass_done, self._batches = self.passes + 1, True, None
+
+
+class Curves(train.Callback):
+    """Training and held-out error after every period; stops at the target or on memorisation.
+
+    Both errors are measured with the current weights, on whole rows only (the last step
+    for the per-step models): on ``n_val`` held-out rows and on as many training rows. The
+    training loss is the mean of the period's batch losses, as trained (every step's loss
+    for the per-step models). At the end of each pass over the rows: stop once the held-out
+    accuracy reaches ``target``, or once the pass's training accuracy says the rows are
+    memorised. The time spent measuring is kept apart from the training time.
+    """
+
+    def __init__(self, periods: Periods, fitted: tuple, held_out: tuple, target: float):
+        self.periods, self.fitted, self.held_out, self.target = periods, fitted, held_out, target  # (x, y (N, 1))
         self.samples: list[int] = []
         self.train_loss: list[float] = []
         self.train_error: list[float] = []
         self.error: list[float] = []
         self.seconds = 0.0
-        self._next = 0
-        self._losses: list[float] = []
+        self._correct = 0.0  # training accuracy times rows, over the current pass
 
     @staticmethod
     def _error(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:
         return 1.0 - full_row_accuracy(train.predict(model, x, batch_size=2048), y)
 
-    def _measure(self, trainer: train.Trainer, samples: int) -> None:
+    def _measure(self, trainer: train.Trainer, loss: float) -> None:
         started = time.perf_counter()
-        self.samples.append(samples)
-        self.train_loss.append(float(np.mean(self._losses)) if self._losses else float("nan"))
+        self.samples.append(self.periods.samples)
+        self.train_loss.append(loss)
         self.train_error.append(self._error(trainer.model, *self.fitted))
         self.error.append(self._error(trainer.model, *self.held_out))
-        self._losses = []
         self.seconds += time.perf_counter() - started
 
     def on_train_begin(self, trainer: train.Trainer) -> None:
-        self._measure(trainer, 0)
-        self._next = self.every
-
-    def on_batch_end(self, trainer: train.Trainer, batch: int, loss: float) -> None:
-        self._losses.append(loss)
-        samples = (trainer.epoch - 1) * self.n_train + min(batch * trainer.config.batch_size, self.n_train)
-        if samples >= self._next:
-            self._measure(trainer, samples)
-            self._next = samples + self.every
+        self._measure(trainer, float("nan"))
 
     def on_epoch_end(self, trainer: train.Trainer, epoch: int, logs: dict[str, float]) -> None:
-        if self.samples[-1] != epoch * self.n_train:
-            self._measure(trainer, epoch * self.n_train)
+        self._measure(trainer, float(np.mean(trainer.history.batch_losses[-1])))
+        self._correct += logs["accuracy"] * self.periods.period_samples
+        if not self.periods.pass_done:
+            return
+        accuracy, self._correct = self._correct / self.periods.minibatches.n_samples, 0.0
         if 1.0 - self.error[-1] >= self.target:
             trainer.stop(f"validation accuracy {1 - self.error[-1]:.4f} >= {self.target}")
-        elif logs["accuracy"] >= MEMORISED:
-            trainer.stop(f"training rows memorised ({logs['accuracy']:.4f}); nothing more to learn from them")
+        elif accuracy >= MEMORISED:
+            trainer.stop(f"training rows memorised ({accuracy:.4f}); nothing more to learn from them")
 
 
 def train_one(name: str, n_rows: int, data: dict[str, np.ndarray], config: Config, ctx: RunContext) -> dict[str, Any]:
@@ -188,21 +216,23 @@ def train_one(name: str, n_rows: int, data: dict[str, np.ndarray], config: Confi
     callbacks: list[train.Callback] = []
     if isinstance(model, SequenceModel) and config.clip > 0:
         callbacks.append(train.ClipGradNorm(config.clip))
-    epochs = max(2, math.ceil(config.sample_budget / n_rows))
-    every = max(config.eval_every, math.ceil(epochs * n_rows / 200))  # at most ~200 points per curve
+    passes = max(2, math.ceil(config.sample_budget / n_rows))
+    every = max(config.eval_every, math.ceil(passes * n_rows / 200))  # at most ~200 points per curve
+    periods = Periods(Minibatches(x, y, batch_size=config.batch_size, shuffle=True, rng=config.seed),
+                      per_period=math.ceil(every / config.batch_size))
     n_probe = min(n_rows, config.n_val)
-    curve = Curves((x[:n_probe], labels[:n_probe, None]), (x_val, y_val), every, n_rows, config.target)
-    history = train.fit(
-        model, nn.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=lr), x, y,
-        metrics={"accuracy": full_row_accuracy}, callbacks=[*callbacks, curve],
-        rng=config.seed, epochs=epochs, batch_size=config.batch_size, progress=ctx.progress,
-    )
-    seconds = float(np.sum(history["time"])) - curve.seconds
+    curve = Curves(periods, (x[:n_probe], labels[:n_probe, None]), (x_val, y_val), config.target)
+    step = train.SupervisedStep(model, nn.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=lr),
+                                metrics={"accuracy": full_row_accuracy})
+    trainer = train.Trainer(step, callbacks=[*callbacks, curve], epochs=passes * periods.periods_per_pass,
+                            progress=ctx.progress)
+    history = trainer.fit(periods)
+    seconds = float(np.sum(history["time"]))  # the loop's epoch times: the curve's measurements are outside them
     n_seen = min(n_rows, 10_000)  # training accuracy on (at most) 10k of the training rows
     train_acc = full_row_accuracy(train.predict(model, x[:n_seen], batch_size=2048), y[:n_seen])
     test_acc = full_row_accuracy(train.predict(model, x_test, batch_size=2048), data["y_test"][:, None])
     return {
-        "model": name, "rows": n_rows, "epochs": len(history), "samples": len(history) * n_rows,
+        "model": name, "rows": n_rows, "epochs": periods.passes, "samples": periods.passes * n_rows,
         "seconds": seconds, "train_accuracy": train_acc, "test_accuracy": test_acc,
         "curve_samples": curve.samples, "curve_train_loss": curve.train_loss,
         "curve_train_error": curve.train_error, "curve_error": curve.error,

@@ -10,11 +10,11 @@ from typing import Optional
 import numpy as np
 
 from .. import nn, optim, plot, train
-from ..data import CharVocab, RandomWindows, python_source_text, split_text
+from ..data import CharVocab, Minibatches, RandomWindows, python_source_text, split_text
 from ..models import GPT, CharLM, stream_chunks
 from ..models.transformer import LanguageModelStep
 from .base import Report, RunContext, Table, Target, ToyConfig, option
-from .charlm import _read_user_text, _ResetStateEachEpoch, unigram_bits
+from .charlm import _read_user_text, unigram_bits
 
 NAME = "transformer-lm"
 TITLE = "Character-level GPT against the LSTM"
@@ -165,15 +165,12 @@ def _train_gpt(config: Config, train_ids, val_ids, vocab_size: int, ctx: RunCont
 def _train_lstm(config: Config, train_ids, val_ids, vocab_size: int, budget: float, ctx: RunContext):
     model = CharLM(vocab_size, 32, config.lstm_hidden, 1, rng=config.seed)
     inputs, targets = stream_chunks(train_ids, config.lstm_streams, config.lstm_seq_len)
-    model.carry_state = True
+    step = train.TruncatedBPTTStep(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=config.lstm_lr))
     clock = _Clock().start()
-    history = train.fit(
-        model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=config.lstm_lr), inputs, targets,
-        callbacks=[_ResetStateEachEpoch(), train.ClipGradNorm(1.0), _TimeBudget(budget)], epochs=10_000,
-        batch_size=config.lstm_streams, shuffle=False, progress=ctx.progress,
-    )
+    trainer = train.Trainer(step, callbacks=[train.ClipGradNorm(1.0), _TimeBudget(budget)], epochs=10_000,
+                            progress=ctx.progress)
+    history = trainer.fit(Minibatches(inputs, targets, batch_size=config.lstm_streams))  # chunk k of every stream
     seconds = clock.elapsed()
-    model.carry_state = False
     bits = model.bits_per_char(val_ids, n_streams=max(1, min(16, (len(val_ids) - 1) // 64)))
     return bits, seconds, len(history), model.num_parameters()
 

@@ -9,13 +9,17 @@
   :class:`ClosureStep` (gradient-free optimizers); a family with its own update
   subclasses :class:`Step` beside its model.
 - :func:`fit`: supervised training on arrays in one call (a :class:`SupervisedStep`
-  over minibatches shuffled by an explicit rng).
+  over minibatches shuffled by an explicit rng). NaN in the data is refused before
+  the first epoch; a non-finite validation value raises :class:`NonFiniteValidationError`.
+  ``resume=path`` continues a run from a :class:`ModelCheckpoint` file exactly
+  (epoch counter, history, generators, callback states: :mod:`dltoys.train.resume`).
 - :func:`evaluate`, :func:`predict`: batched, in eval mode.
 - Callbacks: :class:`EarlyStopping`, :class:`StopAtTarget`, :class:`ModelCheckpoint`,
   :class:`LearningRateScheduler`, :class:`ClipGradNorm` (base :class:`Callback`).
 - Metrics: :func:`accuracy`, :func:`binary_accuracy`, :func:`binary_accuracy_logits`, :func:`mse`.
-- Checkpoints: :func:`save`, :func:`load`, :func:`read` (``.npz`` + JSON, no pickle,
-  atomic writes; failures raise :class:`CheckpointError`).
+- Checkpoints: :func:`save`, :func:`load`, :func:`read` (``.npz`` or ``.safetensors``
+  + JSON, no pickle, atomic writes, sizes bounded by the model, all-or-nothing loads;
+  failures raise :class:`CheckpointError`).
 - :func:`tune_allocator`: the glibc malloc setting that :func:`fit` applies by default;
   :func:`blas_threads`: an explicit limit on the BLAS thread pool (busy machines); both
   live in :mod:`dltoys.runtime` (process-wide settings) and are re-exported here.
@@ -29,6 +33,7 @@ from .checkpoint import Checkpoint, CheckpointError, load, read, save
 from .config import TrainConfig
 from .history import History
 from .step import ClosureStep, Step, SupervisedStep
+from .bptt import TruncatedBPTTStep
 from .errors import NonFiniteError, NonFiniteLossError, NonFiniteParameterError, NonFiniteValidationError
 from .evaluate import evaluate, predict
 from .loop import Trainer, fit
@@ -56,6 +61,7 @@ __all__ = [
     "SupervisedStep",
     "TrainConfig",
     "Trainer",
+    "TruncatedBPTTStep",
     "accuracy",
     "binary_accuracy",
     "binary_accuracy_logits",

@@ -240,7 +240,10 @@ class SafetensorsReader:
                 raise FormatError(f"tensor {name!r}: expected dtype, shape and data_offsets, received {spec!r:.200}")
             dtype = SAFETENSORS_DTYPES.get(spec["dtype"]) if isinstance(spec["dtype"], str) else None
             if dtype is None:
-                raise FormatError(f"tensor {name!r} has dtype {spec['dtype']!r:.40}; a checkpoint holds real numbers only")
+                raise FormatError(
+                    f"tensor {name!r} has dtype {spec['dtype']!r:.40}, which dltoys does not read "
+                    f"(it reads {', '.join(SAFETENSORS_DTYPES)}; convert bfloat16/float8 weights to float32 first)"
+                )
             shape, offsets = spec["shape"], spec["data_offsets"]
             if not (isinstance(shape, list) and all(_is_count(n) for n in shape)):
                 raise FormatError(f"tensor {name!r} has an invalid shape {shape!r:.200}")

@@ -14,8 +14,10 @@ callbacks:
   optimizer, such as a self-organizing map's update).
 
 Shipped steps: :class:`SupervisedStep` (forward, loss, backward, optimizer
-step: what :func:`~dltoys.train.fit` uses) and :class:`ClosureStep` (the
-gradient-free optimizers, which call ``step(closure)``). Families with their own
+step: what :func:`~dltoys.train.fit` uses), :class:`ClosureStep` (the
+gradient-free optimizers, which call ``step(closure)``) and
+:class:`~dltoys.train.TruncatedBPTTStep` (``bptt.py``: recurrent state carried
+across consecutive chunks, the gradient cut between them). Families with their own
 kind of update write their step beside their model; a GAN's reads::
 
     class GANStep(train.Step):
