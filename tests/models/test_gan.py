@@ -57,6 +57,8 @@ def test_noise_comes_from_the_gans_rng_in_the_generators_dtype():
     a, b = _gan(), _gan()
     np.testing.assert_array_equal(a.noise(5), b.noise(5))
     assert a.noise(5).dtype == np.float32 and a.sample(3).shape == (3, 2)
+    points = np.zeros((4, 2), dtype=np.float32)
+    np.testing.assert_array_equal(a.discriminate(points), a.discriminator(points).ravel())
 
 
 def test_errors_are_named():

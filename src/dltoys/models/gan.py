@@ -85,7 +85,7 @@ class GAN(nn.Module):
         with nn.eval_mode(self.generator):
             return self.generator(self.noise(n))
 
-    def score(self, x: Any) -> np.ndarray:
+    def discriminate(self, x: Any) -> np.ndarray:
         """The discriminator's (or critic's) output for each row of ``x``, shape (N,), in eval mode."""
         with nn.eval_mode(self.discriminator):
             return np.asarray(self.discriminator(x)).reshape(len(x))

@@ -207,7 +207,7 @@ def _plot_mixture(ctx: RunContext, config: Config, kind: str, runs: dict) -> str
         grid = np.linspace(-limit, limit, 120)
         xx, yy = np.meshgrid(grid, grid)
         points = np.stack([xx.ravel(), yy.ravel()], axis=1) / SCALE[kind]
-        scores = result["gan"].score(points.astype(np.float32)).reshape(xx.shape)
+        scores = result["gan"].discriminate(points.astype(np.float32)).reshape(xx.shape)
         contour = ax.contourf(xx, yy, scores, levels=20, cmap="viridis")
         fig.colorbar(contour, ax=ax, shrink=0.8)
         final = result["snapshots"][-1]
