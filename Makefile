@@ -32,17 +32,21 @@ demo: $(VENV)/.installed
 	$(BIN)/dltoys tour
 	@echo "next: source $(VENV)/bin/activate, then dltoys list (or, without activating: $(BIN)/dltoys list)"
 
+# The tests' matrices are small: one BLAS thread is about as fast on a quiet machine and
+# several times faster on a busy one (README, Speed). Tests that need more set it themselves.
+TEST_ENV := OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
 ## test: set up the dev environment and run every test, the toys' quick-mode training runs included
 test: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -m "slow or not slow" -n 2 --durations=15
+	$(TEST_ENV) $(BIN)/python -m pytest -q -m "slow or not slow" -n 2 --durations=15
 
 ## test-fast: everything but the training runs marked slow (what a bare `pytest` runs)
 test-fast: $(VENV)/.dev
-	$(BIN)/python -m pytest -q
+	$(TEST_ENV) $(BIN)/python -m pytest -q
 
 ## test-slow: only the training runs marked slow
 test-slow: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -m slow
+	$(TEST_ENV) $(BIN)/python -m pytest -q -m slow
 
 ## oracle: install the PyTorch CPU build and the other reference libraries the parity tests compare against
 oracle: $(VENV)/.dev

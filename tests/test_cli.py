@@ -283,3 +283,12 @@ def test_html_table_cells_keep_indentation_and_break_at_marked_newlines(tmp_path
                     run_dir=str(tmp_path))
     html = write_html([report], tmp_path, "t").read_text(encoding="utf-8")
     assert "<td>def f():⏎\n    return 1</td>" in html
+
+
+def test_a_skipped_toy_neither_passes_a_target_nor_fails_the_tour():
+    skipped = Report("cora", "T", "s", skipped="no Cora data", seconds=0.1)
+    missed = Report("xor", "T", "s", targets=[Target("accuracy", 0.5, 1.0)])
+    assert skipped.status == "skipped" and skipped.verdict == "SKIPPED" and skipped.passed
+    assert registry.exit_code([skipped]) == 0 and registry.exit_code([skipped, missed]) == 1
+    text = summary_text([skipped, missed])
+    assert "did not finish" not in text and "0/1 toys reached their targets" in text and "1 skipped" in text

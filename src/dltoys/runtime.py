@@ -6,12 +6,14 @@ where they take effect:
 
 - :func:`blas_threads` limits the BLAS library's thread pool (OpenBLAS, MKL) inside
   a ``with`` block: every matrix multiply of NumPy in the process, from that point
-  until the block ends. The CLI wraps a toy run in it (``dltoys run TOY --threads N``),
-  the digits toy runs scikit-learn's reference models under ``blas_threads(1)``.
-  dltoys leaves the library's default alone otherwise: on a quiet machine both cores
-  pay, but when other processes keep the cores busy, the threads wait for each other
-  at every small matmul of a training step and a run can take several times longer
-  than with one thread (figures in ``benchmarks/NOTES.md``).
+  until the block ends. The CLI wraps every toy run in it: one thread unless the
+  toy module sets ``THREADS`` or the user passes ``--threads N`` (``--threads auto``
+  leaves the library's setting), because the toys' matrices are small and, when
+  other processes keep the cores busy, the threads wait for each other at every
+  small matmul of a training step (a quick toy measured up to 7x slower on two
+  threads than on one; figures in the README and ``benchmarks/NOTES.md``). The
+  digits toy runs scikit-learn's reference models under ``blas_threads(1)``. The
+  library leaves the BLAS library's default alone in user code.
 - :func:`tune_allocator` raises glibc's malloc trim and mmap thresholds, from the
   call until the process ends. Why: a training step allocates the same large
   temporaries (activations, im2col columns, gate buffers) every time; with its

@@ -35,7 +35,8 @@ def test_models_gradcheck_and_stay_float32(make, mode):
     x, edge_index = small_graph(rng)
     model = make(np.float64).train(mode == "train")
     for param in model.parameters():
-        param.data[...] = rng.standard_normal(param.shape)
+        # moderate values: the objective stays O(10), so central differences stay near 1e-10
+        param.data[...] = 0.5 * rng.standard_normal(param.shape)
     gradcheck(model, x, edge_index)
     check_grad_accumulates(model, x, edge_index)
     model32 = make(np.float32).train(mode == "train")

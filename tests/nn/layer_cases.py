@@ -77,6 +77,18 @@ def _recurrent(cls: str, input_size: int, hidden_size: int, **kwargs):
     )
 
 
+def _same_args(cls: str, *args, **kwargs):
+    """Our nn.<cls> and PyTorch's, built from the same arguments (convolutions and pooling);
+    layers with weights take our ``dtype``/``rng`` and PyTorch's ``dtype``."""
+    has_weights = cls.startswith("Conv")
+    ours = dict(rng=0) if has_weights else {}
+    return dict(
+        make=lambda dtype: getattr(nn, cls)(*args, **kwargs, **ours, **(dict(dtype=dtype) if has_weights else {})),
+        torch=lambda torch, dtype: getattr(torch.nn, cls)(*args, **kwargs, **(dict(dtype=dtype) if has_weights else {})),
+        skips_input_grad=has_weights,
+    )
+
+
 def _linear_torch(n_in, n_out, bias=True):
     return lambda torch, dtype: torch.nn.Linear(n_in, n_out, bias=bias, dtype=dtype)
 
@@ -148,7 +160,70 @@ CASES = [
     LayerCase("gru", inputs=[(4, 2, 3)], **_recurrent("GRU", 3, 5)),
     LayerCase("gru-2-layers-h0", inputs=[(3, 2, 2), (2, 2, 3)], **_recurrent("GRU", 2, 3, num_layers=2, batch_first=False)),
     LayerCase("gru-unbatched", inputs=[(4, 3)], **_recurrent("GRU", 3, 5, batch_first=False)),
+    # convolution family (random configurations and optimizer steps: tests/oracle/test_conv_parity.py)
+    LayerCase("conv2d", inputs=[(2, 2, 5, 6)], **_same_args("Conv2d", 2, 3, 3)),
+    LayerCase("conv2d-stride-pad-dilation", inputs=[(1, 2, 7, 5)],
+              **_same_args("Conv2d", 2, 4, (2, 3), stride=(2, 1), padding=(1, 2), dilation=(2, 1))),
+    LayerCase("conv2d-groups-same-no-bias", inputs=[(2, 4, 4, 5)],
+              **_same_args("Conv2d", 4, 6, 3, padding="same", groups=2, bias=False)),
+    LayerCase("conv2d-same-even-kernel", inputs=[(2, 1, 5, 9)], **_same_args("Conv2d", 1, 2, (2, 4), padding="same", dilation=(1, 2))),
+    LayerCase("conv1d", inputs=[(2, 3, 11)], **_same_args("Conv1d", 3, 2, 4, stride=3, padding=2)),
+    LayerCase("conv1d-depthwise-valid", inputs=[(1, 3, 9)], **_same_args("Conv1d", 3, 3, 3, groups=3, padding="valid", dilation=2)),
+    LayerCase("maxpool2d", inputs=[(2, 3, 5, 7)], **_same_args("MaxPool2d", 2)),  # the fast path, odd sizes cropped
+    LayerCase("maxpool2d-overlap-pad-ceil", inputs=[(2, 2, 6, 7)], **_same_args("MaxPool2d", 3, 2, padding=1, ceil_mode=True)),
+    LayerCase("maxpool2d-dilated", inputs=[(1, 2, 6, 7)], **_same_args("MaxPool2d", (2, 3), stride=(1, 2), dilation=(2, 1))),
+    LayerCase("maxpool1d-ceil", inputs=[(2, 3, 8)], **_same_args("MaxPool1d", 3, 2, padding=1, ceil_mode=True)),
+    LayerCase("avgpool2d", inputs=[(2, 3, 4, 6)], **_same_args("AvgPool2d", 2)),
+    LayerCase("avgpool2d-pad-exclude-ceil", inputs=[(2, 2, 6, 5)],
+              **_same_args("AvgPool2d", 3, 2, padding=1, ceil_mode=True, count_include_pad=False)),
+    LayerCase("avgpool1d-pad-ceil", inputs=[(1, 2, 10)], **_same_args("AvgPool1d", 4, 3, padding=2, ceil_mode=True)),
+    LayerCase("adaptiveavgpool2d", inputs=[(2, 2, 7, 5)], **_same_args("AdaptiveAvgPool2d", (3, 2))),
+    LayerCase("conv2d-unbatched", inputs=[(2, 5, 4)], **_same_args("Conv2d", 2, 3, 3, padding=1)),
+    LayerCase("conv1d-unbatched", inputs=[(3, 9)], **_same_args("Conv1d", 3, 2, 3, stride=2)),
+    LayerCase("maxpool2d-unbatched", inputs=[(2, 4, 6)], **_same_args("MaxPool2d", 2)),
+    LayerCase("avgpool1d-unbatched", inputs=[(2, 7)], **_same_args("AvgPool1d", 3, 2, padding=1)),
+    LayerCase("adaptiveavgpool2d-unbatched", inputs=[(2, 5, 6)], **_same_args("AdaptiveAvgPool2d", 2)),
+    LayerCase("batchnorm2d-train", lambda d: nn.BatchNorm2d(3, dtype=d), [(2, 3, 3, 4)]),
+    LayerCase("batchnorm2d-eval", lambda d: nn.BatchNorm2d(3, dtype=d), [(2, 3, 3, 4)], "eval",
+              torch=lambda torch, d: torch.nn.BatchNorm2d(3, dtype=d)),
+    LayerCase("dropout2d-train", lambda d: nn.Dropout2d(0.4, rng=0), [(3, 4, 2, 3)], random=True),
+    LayerCase("dropout2d-eval", lambda d: nn.Dropout2d(0.4, rng=0), [(3, 4, 2, 3)], "eval",
+              torch=lambda torch, d: torch.nn.Dropout2d(0.4)),
 ]
+def _pyg(cls: str, *args, **kwargs):
+    """PyTorch Geometric's layer of that name (the parity test skips cleanly without torch_geometric)."""
+
+    def build(torch, dtype):
+        import pytest
+
+        return getattr(pytest.importorskip("torch_geometric.nn"), cls)(*args, **kwargs).to(dtype)
+
+    return build
+
+
+def _graph(cls: str, *args, **kwargs):
+    """Our graph layer and PyG's twin, on 9 nodes with 30 random edges (repeats and self-loops likely)."""
+    return dict(
+        make=lambda dtype: getattr(nn, cls)(*args, dtype=dtype, rng=0, **kwargs),
+        inputs=[(9, 5), Ids(9, (2, 30))],
+        torch=_pyg(cls, *args, **kwargs),
+        skips_input_grad=True,
+    )
+
+
+CASES += [
+    # graph.py, graph_attention.py (more graphs, isolated nodes and PyG's options: tests/nn/test_graph.py)
+    LayerCase("gcn-conv", **_graph("GCNConv", 5, 3)),
+    LayerCase("gcn-conv-sum", **_graph("GCNConv", 5, 3, normalize=False, bias=False)),
+    LayerCase("gat-conv-heads", **_graph("GATConv", 5, 3, heads=2)),
+    LayerCase("gat-conv-mean", **_graph("GATConv", 5, 3, heads=2, concat=False, negative_slope=0.1)),
+    LayerCase("gat-conv-dropout-train", lambda d: nn.GATConv(5, 3, heads=2, dropout=0.3, dtype=d, rng=0),
+              [(9, 5), Ids(9, (2, 30))], random=True, skips_input_grad=True),
+    LayerCase("sage-conv", **_graph("SAGEConv", 5, 3)),
+    LayerCase("sage-conv-max", **_graph("SAGEConv", 5, 3, aggr="max")),
+    LayerCase("elu", lambda d: nn.ELU(0.7), [(4, 3)], torch=lambda torch, d: torch.nn.ELU(0.7)),
+]
+
 DETERMINISTIC = [case for case in CASES if not case.random]
 WITH_TORCH = [case for case in CASES if case.torch is not None]
 

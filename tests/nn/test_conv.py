@@ -1,6 +1,8 @@
-"""Convolution, pooling, BatchNorm2d and Dropout2d: gradcheck, the contract, fast paths, errors.
+"""Convolution, pooling, BatchNorm2d and Dropout2d: what is particular to them.
 
-PyTorch parity of the same layers is in ``tests/oracle/test_conv_parity.py``.
+The contract (gradcheck, accumulation, float32 kept, no float64 inside, the input-gradient
+skip, PyTorch parity) comes from their entries in ``layer_cases.py``; random configurations
+and optimizer steps against PyTorch are in ``tests/oracle/test_conv_parity.py``.
 """
 
 from __future__ import annotations
@@ -10,54 +12,6 @@ import pytest
 
 from dltoys import nn
 from dltoys.nn import functional as F
-from dltoys.testing import check_grad_accumulates, float64_operations, gradcheck
-
-# (name, factory, input shape): strides, paddings, dilations, groups, odd sizes, ceil_mode, batch 1
-LAYERS = {
-    "conv2d": (lambda: nn.Conv2d(2, 3, 3, rng=0), (2, 2, 5, 6)),
-    "conv2d-strided-padded-dilated": (lambda: nn.Conv2d(2, 4, (2, 3), stride=(2, 1), padding=(1, 2), dilation=(2, 1), rng=0), (1, 2, 7, 5)),
-    "conv2d-groups-same-nobias": (lambda: nn.Conv2d(4, 6, 3, padding="same", groups=2, bias=False, rng=0), (2, 4, 4, 5)),
-    "conv2d-same-even-kernel": (lambda: nn.Conv2d(1, 2, (2, 4), padding="same", dilation=(1, 2), rng=0), (2, 1, 5, 9)),
-    "conv1d": (lambda: nn.Conv1d(3, 2, 4, stride=3, padding=2, rng=0), (2, 3, 11)),
-    "conv1d-depthwise-valid": (lambda: nn.Conv1d(3, 3, 3, groups=3, padding="valid", dilation=2, rng=0), (1, 3, 9)),
-    "maxpool2d": (lambda: nn.MaxPool2d(2), (2, 3, 5, 7)),  # the fast path, odd sizes cropped
-    "maxpool2d-overlap-ceil": (lambda: nn.MaxPool2d(3, 2, padding=1, ceil_mode=True), (2, 2, 6, 7)),
-    "maxpool2d-dilated": (lambda: nn.MaxPool2d((2, 3), stride=(1, 2), dilation=(2, 1)), (1, 2, 6, 7)),
-    "maxpool1d-ceil": (lambda: nn.MaxPool1d(3, 2, padding=1, ceil_mode=True), (2, 3, 8)),
-    "avgpool2d": (lambda: nn.AvgPool2d(2), (2, 3, 4, 6)),
-    "avgpool2d-pad-exclude-ceil": (lambda: nn.AvgPool2d(3, 2, padding=1, ceil_mode=True, count_include_pad=False), (2, 2, 6, 5)),
-    "avgpool1d-pad-include": (lambda: nn.AvgPool1d(4, 3, padding=2, ceil_mode=True), (1, 2, 10)),
-    "adaptiveavgpool2d": (lambda: nn.AdaptiveAvgPool2d((3, 2)), (2, 2, 7, 5)),
-    "batchnorm2d-train": (lambda: nn.BatchNorm2d(3), (2, 3, 3, 4)),
-    "batchnorm2d-eval": (lambda: _ran_once(nn.BatchNorm2d(3)).eval(), (2, 3, 3, 4)),
-    "dropout2d-train": (lambda: nn.Dropout2d(0.4, rng=0), (3, 4, 2, 3)),
-    "dropout2d-eval": (lambda: nn.Dropout2d(0.4, rng=0).eval(), (3, 4, 2, 3)),
-}
-
-
-def _ran_once(module):
-    module(np.random.default_rng(0).standard_normal((4, module.num_features, 3, 3)) * 2 + 1)
-    return module
-
-
-@pytest.mark.parametrize("name", LAYERS)
-def test_gradcheck(name):
-    make, shape = LAYERS[name]
-    x = np.random.default_rng(1).standard_normal(shape)
-    result = gradcheck(make(), x)
-    assert result.ok and result.checks[0].name == "input 0"
-
-
-@pytest.mark.parametrize("name", LAYERS)
-def test_gradients_accumulate_and_float32_stays_float32(name):
-    make, shape = LAYERS[name]
-    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
-    module = make()
-    out = module(x)
-    assert out.dtype == np.float32 and module.backward(np.ones_like(out)).dtype == np.float32
-    check_grad_accumulates(make(), x)
-    assert not float64_operations(make(), x)
-
 
 @pytest.mark.parametrize("kernel", [2, 3, (2, 3)])
 def test_max_pool_fast_path_equals_the_im2col_path(kernel):
@@ -139,8 +93,10 @@ def test_bad_arguments(make, message):
 @pytest.mark.parametrize(
     "layer, shape, message",
     [
-        (nn.Conv2d(3, 4, 3), (2, 2, 5, 5), r"expected input of shape \(N, 3, H, W\), received \(2, 2, 5, 5\)"),
-        (nn.Conv2d(3, 4, 3), (3, 5, 5), r"expected input of shape \(N, 3, H, W\)"),
+        (nn.Conv2d(3, 4, 3), (2, 2, 5, 5), r"expected input of shape \(N, 3, H, W\) or unbatched \(3, H, W\), "
+                                           r"received \(2, 2, 5, 5\)"),
+        (nn.Conv2d(3, 4, 3), (5, 5), r"expected input of shape \(N, 3, H, W\)"),
+        (nn.MaxPool2d(2), (5, 5), r"expected input of shape \(N, C, H, W\) or unbatched \(C, H, W\), received \(5, 5\)"),
         (nn.Conv1d(3, 4, 3), (2, 3, 2), "smaller than the dilated kernel"),
         (nn.MaxPool2d(3), (2, 3, 2, 5), "too small for kernel_size"),
         (nn.MaxPool2d(2), (2, 3, 1, 5), "too small for kernel_size"),
@@ -152,6 +108,28 @@ def test_bad_arguments(make, message):
 def test_bad_inputs(layer, shape, message):
     with pytest.raises(ValueError, match=message):
         layer(np.zeros(shape, np.float32))
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda: nn.Conv2d(2, 3, 3, padding=1, rng=0), (2, 5, 6)),
+    (lambda: nn.Conv1d(2, 3, 3, stride=2, rng=0), (2, 9)),
+    (lambda: nn.MaxPool2d(2), (3, 5, 6)),
+    (lambda: nn.MaxPool1d(3, 2, padding=1, ceil_mode=True), (3, 8)),
+    (lambda: nn.AvgPool2d(3, 2, padding=1), (2, 6, 5)),
+    (lambda: nn.AdaptiveAvgPool2d(2), (2, 5, 7)),
+])
+def test_unbatched_input_is_a_batch_of_one(make, shape):
+    """(C, *spatial), as PyTorch accepts: the same numbers as the batch of one, without its axis."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal(shape).astype(np.float32)
+    single, batched = make(), make()
+    out = single(x)
+    np.testing.assert_array_equal(out, batched(x[None])[0])
+    grad_out = rng.standard_normal(out.shape).astype(np.float32)
+    grad = single.backward(grad_out)
+    np.testing.assert_array_equal(grad, batched.backward(grad_out[None])[0])
+    for (name, p), q in zip(single.named_parameters(), batched.parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad, err_msg=name)
 
 
 def test_dropout2d_drops_whole_channels():

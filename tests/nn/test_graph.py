@@ -63,7 +63,7 @@ def test_float32_kept_end_to_end(name):
     x = rng.standard_normal((9, 5)).astype(np.float32)
     edge_index = random_graph(rng)
     out = layer(x, edge_index)
-    grad_x = layer.backward(np.ones_like(out))
+    grad_x, _ = layer.backward(np.ones_like(out))
     assert_dtype_tree((out, grad_x, [p.grad for p in layer.parameters()]), np.float32)
     assert not float64_operations(layer, x, edge_index, optimizer=lambda ps: optim.Adam(ps, lr=0.01))
 
@@ -78,12 +78,13 @@ def test_relabelling_the_nodes_permutes_the_outputs_and_nothing_else(name):
     inverse = np.argsort(perm)
     out = layer(x, edge_index)
     grad_out = rng.standard_normal(out.shape)
-    grad_x = layer.backward(grad_out)
+    grad_x, grad_edges = layer.backward(grad_out)
+    assert grad_edges is None  # edge_index is data
     grads = [p.grad.copy() for p in layer.parameters()]
     layer.zero_grad()
     shuffled = rng.permutation(edge_index.shape[1])  # the order of the edge list does not matter either
     out_new = layer(x[perm], inverse[edge_index[:, shuffled]])
-    grad_x_new = layer.backward(grad_out[perm])
+    grad_x_new, _ = layer.backward(grad_out[perm])
     np.testing.assert_allclose(out_new, out[perm], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(grad_x_new, grad_x[perm], rtol=1e-12, atol=1e-12)
     for before, param in zip(grads, layer.parameters()):
@@ -101,7 +102,7 @@ def test_data_input_skips_its_gradient_and_keeps_the_parameter_gradients(name):
     layer.zero_grad()
     layer.needs_input_grad = False
     layer(x, edge_index)
-    assert layer.backward(np.ones_like(out)) is None
+    assert layer.backward(np.ones_like(out)) == (None, None)
     for before, param in zip(full, layer.parameters()):
         np.testing.assert_allclose(param.grad, before, rtol=1e-12)
 
@@ -145,11 +146,13 @@ def test_gat_attention_sums_to_one_over_incoming_edges_and_dropout_is_off_in_eva
     assert not np.allclose(conv(x, edge_index), out)
 
 
-def test_cached_gcn_reuses_the_first_graph():
+def test_cached_gcn_reuses_the_first_graph_in_the_current_dtype():
     conv = nn.GCNConv(2, 2, cached=True, dtype=np.float64, rng=0)
     x = np.ones((3, 2))
     first = conv(x, np.array([[0, 1], [1, 0]]))
     np.testing.assert_array_equal(conv(x, np.array([[0, 1, 1, 2], [1, 0, 2, 1]])), first)
+    conv.float()
+    assert not float64_operations(conv, x.astype(np.float32), np.array([[0, 1], [1, 0]]))
 
 
 @pytest.mark.parametrize(

@@ -114,7 +114,8 @@ def test_forward_and_backward_equal_pyg(dtype):
             out_torch = theirs(x_torch, torch.from_numpy(edge_index), *map(torch.from_numpy, weight))
             assert_close(out, out_torch, f"{what}: output")
             grad_out = rng.standard_normal(out.shape).astype(dtype)
-            grad_x = ours.backward(grad_out)
+            grad_x, grad_edges = ours.backward(grad_out)
+            assert grad_edges is None
             out_torch.backward(torch.from_numpy(grad_out))
             assert_close(grad_x, x_torch.grad, f"{what}: input gradient")
             theirs_params = dict(theirs.named_parameters())

@@ -20,6 +20,11 @@ def test_quick_mode_reaches_the_adam_target_and_gradients_beat_guessing(tmp_path
     guessing = max(accuracy[c.label] for c in CONTENDERS if c.gradient_free)
     gradients = min(accuracy[c.label] for c in CONTENDERS if not c.gradient_free)
     assert gradients > guessing + 0.1, accuracy
+    # Random search's loss above ln 3 (the uniform guess) is explained in the notes, not left unsaid.
+    import math
+
+    above = max(v for v in report.metrics["history"]["random search"]["loss"] if v is not None) > math.log(3)
+    assert above == any("rises above ln 3" in note for note in report.notes)
 
 
 def test_every_optimizer_starts_from_the_same_weights_on_the_same_batches():

@@ -120,3 +120,17 @@ def test_a_small_column_separates_memory_from_fixed_size_models(tmp_path):
     assert abs(results["logistic"]["test_accuracy"] - 0.5) <= 0.05
     assert report.passed
     assert (tmp_path / "parity_grid.png").exists()
+
+
+def test_quick_mode_grid_is_models_side_by_side_not_a_tall_strip():
+    from dltoys.toys.parity import MODELS, plot_grid
+
+    config = make_config(get_toy("parity"), quick=True)
+    curve = {"curve_samples": [1000, 2000], "curve_train_loss": [0.7, 0.6], "curve_train_error": [0.5, 0.4],
+             "curve_error": [0.5, 0.5], "test_accuracy": 0.5}
+    fig = plot_grid({(name, config.sizes[0]): curve for name in MODELS}, config)
+    shown = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    assert len(shown) == len(MODELS)
+    assert len({round(ax.get_position().y0, 3) for ax in shown}) == 2  # two rows of three
+    width, height = fig.get_size_inches()
+    assert width > height and len(fig.legends) == 1

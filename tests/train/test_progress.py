@@ -61,3 +61,14 @@ def test_fit_names_its_bar_after_the_phase_and_the_model_and_removes_it(capsys):
     err = capsys.readouterr().err
     assert "xor · Sequential · epoch 2/2" in err and err.count("xor · Sequential · epoch 1/2") >= 2
     assert_removed(err)
+
+
+def test_phases_nest_and_restore():
+    out = io.StringIO()
+    with phase("xor"):
+        with phase("n=12"):
+            inner = ProgressBar(3, 1, name="MLP", file=out, ncols=120)
+        outer = ProgressBar(3, 1, name="MLP", file=out, ncols=120)
+    assert inner.label == "xor / n=12 · MLP" and outer.label == "xor · MLP"
+    inner.close()
+    outer.close()

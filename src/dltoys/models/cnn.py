@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Sequence
 
 import numpy as np
 
 from .. import nn, optim, train
 from ..utils import RngLike, as_rng, check_bool, check_float, check_int, resolve_dtype
+from .base import (ClassifierMixin, Estimator, check_classification_targets, check_random_state, check_X,
+                   column_or_1d)
 
 
 def _per_layer(name: str, value: Any, n_layers: int) -> list[int]:
@@ -91,11 +92,15 @@ class CNN(nn.Sequential):
         dtype = resolve_dtype(dtype)
         rng = as_rng(rng)
         two_d = len(shape) == 3
-        conv, pooling, norm = (nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d) if two_d else (nn.Conv1d, nn.MaxPool1d, nn.BatchNorm1d)
+        if two_d:
+            conv, pooling, norm = nn.Conv2d, nn.MaxPool2d, nn.BatchNorm2d
+        else:
+            conv, pooling, norm = nn.Conv1d, nn.MaxPool1d, nn.BatchNorm1d
         layers: list[nn.Module] = []
         in_channels, sizes = shape[0], shape[1:]
         for out_channels, k, s, p in zip(channels, kernels, strides, paddings):
-            layers.append(conv(in_channels, out_channels, k, stride=s, padding=p, bias=not batch_norm, dtype=dtype, rng=rng))
+            layers.append(conv(in_channels, out_channels, k, stride=s, padding=p, bias=not batch_norm,
+                               dtype=dtype, rng=rng))
             if batch_norm:
                 layers.append(norm(out_channels, dtype=dtype))
             layers.append(nn.ReLU())
@@ -125,8 +130,8 @@ class CNN(nn.Sequential):
         return f"input_shape={self.input_shape}, n_classes={self.n_classes}"
 
 
-class CNNClassifier:
-    """A scikit-learn-style classifier around :class:`CNN`, trained with AdamW through ``train.fit``.
+class CNNClassifier(ClassifierMixin, Estimator):
+    """A scikit-learn classifier around :class:`CNN`, trained with AdamW through ``train.fit``.
 
     Parameters
     ----------
@@ -137,22 +142,24 @@ class CNNClassifier:
         AdamW's decoupled weight decay.
     batch_size : int, default 64
     epochs : int, default 20
-    random_state : int or None
+    random_state : None, int or Generator
         Seeds the weights, dropout and the shuffles.
 
     Attributes
     ----------
     module_ : CNN
     classes_ : ndarray of the labels seen in ``fit``
-    n_features_in_ : int, features of a flattened sample
-    input_shape_ : the sample shape ``(C, H, W)`` or ``(C, L)``; a 2-D ``X`` is read as
-        one-channel signals ``(1, n_features)``
-    history_ : the training history
+    n_features_in_ : int, values per sample
+    input_shape_ : tuple
+        The sample shape the network reads: ``(C, H, W)`` or ``(C, L)`` for ``X`` of shape
+        ``(N, C, H, W)`` or ``(N, C, L)``; a 2-D ``X`` ``(N, n_features)`` (scikit-learn's
+        layout) is read as one-channel signals ``(1, n_features)``.
+    history_ : History of the training run
 
     Notes
     -----
     Hyperparameters are stored unchanged in ``__init__`` and checked in ``fit``; ``fit``
-    returns ``self``.
+    returns ``self`` (the :class:`~dltoys.models.base.Estimator` contract).
     """
 
     def __init__(self, channels=(16, 32), kernel_size=3, pool=2, hidden_size=64, batch_norm=False, dropout=0.0,
@@ -169,67 +176,55 @@ class CNNClassifier:
         self.epochs = epochs
         self.random_state = random_state
 
-    # scikit-learn's parameter protocol, from the signature
-    def get_params(self, deep: bool = True) -> dict:
-        return {name: getattr(self, name) for name in inspect.signature(type(self)).parameters}
-
-    def set_params(self, **params) -> "CNNClassifier":
-        valid = self.get_params()
-        for name, value in params.items():
-            if name not in valid:
-                raise ValueError(f"CNNClassifier.set_params: unknown parameter {name!r}; valid: {', '.join(valid)}")
-            setattr(self, name, value)
-        return self
-
-    def _samples(self, X: Any) -> np.ndarray:
-        X = np.asarray(X)
-        if X.dtype.kind not in "biuf":
-            raise TypeError(f"CNNClassifier: X must be numeric, received dtype {X.dtype}")
-        if X.ndim == 2:
-            X = X[:, None, :]  # one-channel signals
-        if X.ndim not in (3, 4):
-            raise ValueError(f"CNNClassifier: X must be (N, features), (N, C, L) or (N, C, H, W), received {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("CNNClassifier: X contains NaN or infinity")
-        return X.astype(np.float32, copy=False)
+    def _samples(self, X: Any, n_features: int | None = None) -> np.ndarray:
+        """``X`` as float32 samples ``(N, C, *spatial)``."""
+        owner = type(self).__name__
+        array = np.asarray(X) if not hasattr(X, "to_numpy") else X.to_numpy()
+        if getattr(array, "ndim", 0) in (3, 4):
+            if array.dtype.kind not in "biuf":
+                raise TypeError(f"{owner}: X: expected real numbers, received dtype {array.dtype}")
+            if len(array) == 0 or not np.isfinite(array).all():
+                raise ValueError(f"{owner}: X: expected at least one sample of finite values, received shape "
+                                 f"{array.shape}")
+            if n_features is not None and int(np.prod(array.shape[1:])) != n_features:
+                raise ValueError(f"{owner}: X has samples of shape {array.shape[1:]}, fit saw {self.input_shape_}")
+            return array.astype(np.float32, copy=False)
+        flat = check_X(X, owner=owner, n_features=n_features, dtype=np.float32)
+        return flat[:, None, :]  # (N, 1, n_features): one-channel signals
 
     def fit(self, X: Any, y: Any) -> "CNNClassifier":
         X = self._samples(X)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
-            raise ValueError(f"CNNClassifier.fit: y must be ({len(X)},), received shape {y.shape}")
-        self.classes_, codes = np.unique(y, return_inverse=True)
+        y = column_or_1d(y, len(X), warn=True)
+        check_classification_targets(y)
         lr = check_float("lr", self.lr, low=0.0, low_inclusive=False)
+        weight_decay = check_float("weight_decay", self.weight_decay, low=0.0)
         epochs = check_int("epochs", self.epochs, minimum=1)
         batch_size = check_int("batch_size", self.batch_size, minimum=1)
-        rng = as_rng(self.random_state)
+        rng = check_random_state(self.random_state)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"y: {type(self).__name__} needs samples of at least 2 classes, received 1 class "
+                             f"({self.classes_[0]!r})")
         self.input_shape_ = X.shape[1:]
         self.n_features_in_ = int(np.prod(self.input_shape_))
         self.module_ = CNN(self.input_shape_, len(self.classes_), channels=self.channels, kernel_size=self.kernel_size,
                            pool=self.pool, hidden_size=self.hidden_size, batch_norm=self.batch_norm,
                            dropout=self.dropout, rng=rng)
-        optimizer = optim.AdamW(self.module_.parameters(), lr=lr,
-                                weight_decay=check_float("weight_decay", self.weight_decay, low=0.0))
+        optimizer = optim.AdamW(self.module_.parameters(), lr=lr, weight_decay=weight_decay)
         self.history_ = train.fit(self.module_, nn.CrossEntropyLoss(), optimizer, X, codes.astype(np.int64),
                                   epochs=epochs, batch_size=batch_size, rng=rng, progress=False)
         return self
 
     def _logits(self, X: Any) -> np.ndarray:
-        if not hasattr(self, "module_"):
-            raise RuntimeError("CNNClassifier: call fit before predict")
-        X = self._samples(X)
-        if X.shape[1:] != self.input_shape_:
-            raise ValueError(f"CNNClassifier: X has samples of shape {X.shape[1:]}, fit saw {self.input_shape_}")
-        return train.predict(self.module_, X)
+        self._check_is_fitted()
+        X = self._samples(X, self.n_features_in_)
+        return train.predict(self.module_, X.reshape(len(X), *self.input_shape_))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in the order of ``classes_``."""
-        return nn.functional.softmax(self._logits(X), axis=1)
+        return nn.functional.softmax(self._logits(X).astype(np.float64), axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample, shape ``(n_samples,)``."""
         logits = self._logits(X)
         return self.classes_[logits.argmax(axis=1)]
-
-    def score(self, X: Any, y: Any) -> float:
-        """Mean accuracy."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))

@@ -94,10 +94,11 @@ class _TwoLayerGNN(nn.Module):
         hidden = self.act(self.conv1(x, edge_index))  # (N, H)
         return self.conv2(self.hidden_dropout(hidden), edge_index)  # (N, C)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        grad = self.hidden_dropout.backward(self.conv2.backward(grad_out))
-        grad = self.conv1.backward(self.act.backward(grad))
-        return None if grad is None else self.input_dropout.backward(grad)
+    def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray | None, None]:
+        """``(dL/dx, None)``: edge_index has no gradient; dL/dx is None when ``needs_input_grad`` is False."""
+        grad = self.hidden_dropout.backward(self.conv2.backward(grad_out)[0])
+        grad = self.conv1.backward(self.act.backward(grad))[0]
+        return (None if grad is None else self.input_dropout.backward(grad)), None
 
     def embed(self, x: np.ndarray, edge_index: Any) -> np.ndarray:
         """The hidden layer ``activation(conv1(x))`` without dropout, of shape (N, hidden).

@@ -124,6 +124,7 @@ class RosenblattStep(train.Step):
     """
 
     def __init__(self, linear: nn.Linear, lr: float, fit_intercept: bool = True):
+        fit_intercept = check_bool("fit_intercept", fit_intercept)
         super().__init__({"perceptron": linear})
         self.linear, self.lr, self.fit_intercept = linear, lr, fit_intercept
 

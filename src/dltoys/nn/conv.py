@@ -135,10 +135,10 @@ class _ConvNd(Module):
 
     def _check_input(self, x: np.ndarray) -> None:
         letters = "L" if self._ndim == 1 else "H, W"
-        if x.ndim != self._ndim + 2 or x.shape[1] != self.in_channels:
+        if x.ndim not in (self._ndim + 1, self._ndim + 2) or x.shape[-self._ndim - 1] != self.in_channels:
             raise ValueError(
                 f"{type(self).__name__}({self.in_channels}, {self.out_channels}): expected input of shape "
-                f"(N, {self.in_channels}, {letters}), received {x.shape}"
+                f"(N, {self.in_channels}, {letters}) or unbatched ({self.in_channels}, {letters}), received {x.shape}"
             )
 
     def _weight_rows(self) -> np.ndarray:
@@ -150,10 +150,14 @@ class _ConvNd(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = as_float_input(self, x, self.dtype)
         self._check_input(x)
+        unbatched = x.ndim == self._ndim + 1
+        if unbatched:
+            x = x[None]  # one sample, as PyTorch: a batch of one inside
         before, after = self._padding()
         padded = pad_channels_last(to_channels_last(x), before, after)  # (N, *spatial_p, C)
         out_size = tuple(
-            conv_output_size(x.shape[2 + i], self.kernel_size[i], self.stride[i], before[i] + after[i], self.dilation[i])
+            conv_output_size(x.shape[2 + i], self.kernel_size[i], self.stride[i], before[i] + after[i],
+                             self.dilation[i])
             for i in range(self._ndim)
         )
         if min(out_size) < 1:
@@ -175,12 +179,15 @@ class _ConvNd(Module):
             np.matmul(group_cols, weight_rows[g].T, out=out[:, g * per_out : (g + 1) * per_out])
         if self.bias is not None:
             out += self.bias.data
-        self._cache = (columns, cols.shape, padded.shape, before, x.shape)
-        return to_channels_first(out.reshape(x.shape[0], *out_size, self.out_channels))  # (N, C_out, *out)
+        self._cache = (columns, cols.shape, padded.shape, before, x.shape, unbatched)
+        out = to_channels_first(out.reshape(x.shape[0], *out_size, self.out_channels))  # (N, C_out, *out)
+        return out[0] if unbatched else out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
-        columns, cols_shape, padded_shape, before, in_shape = self._saved()
+        columns, cols_shape, padded_shape, before, in_shape, unbatched = self._saved()
         out_size = cols_shape[1 : self._ndim + 1]
+        if unbatched:
+            grad_out = np.asarray(grad_out)[None]
         grad_out = check_grad_out(self, grad_out, (in_shape[0], self.out_channels, *out_size), self.dtype)
         rows = len(columns[0])
         g2d = to_channels_last(grad_out).reshape(rows, self.out_channels)  # (M, C_out); free if channels-last
@@ -188,7 +195,12 @@ class _ConvNd(Module):
         if self.weight.requires_grad:
             grad_rows = np.empty((self.out_channels, columns[0].shape[1]), dtype=self.dtype)  # (C_out, K * C / g)
             for g, group_cols in enumerate(columns):
-                np.matmul(g2d[:, g * per_out : (g + 1) * per_out].T, group_cols, out=grad_rows[g * per_out : (g + 1) * per_out])
+                if per_out == 1:  # depthwise: a matrix-vector product here is a BLAS dot whose rounding
+                    # depends on the arrays' alignment; a column sum adds the M rows in one fixed order
+                    np.sum(group_cols * g2d[:, g : g + 1], axis=0, out=grad_rows[g])
+                else:
+                    np.matmul(g2d[:, g * per_out : (g + 1) * per_out].T, group_cols,
+                              out=grad_rows[g * per_out : (g + 1) * per_out])
             kernel_c = (*self.kernel_size, self.in_channels // self.groups)
             self.weight.grad += grad_rows.reshape(self.out_channels, *kernel_c).transpose(
                 0, self._ndim + 1, *range(1, self._ndim + 1)
@@ -202,7 +214,8 @@ class _ConvNd(Module):
         w = self.weight.data  # (C_out, C_in / g, *kernel)
         n_taps = int(np.prod(self.kernel_size))
         per_in = self.in_channels // self.groups
-        weight_taps = np.ascontiguousarray(w.transpose(*range(2, w.ndim), 0, 1)).reshape(n_taps, self.out_channels, per_in)
+        weight_taps = np.ascontiguousarray(w.transpose(*range(2, w.ndim), 0, 1))  # (*kernel, C_out, C_in / g)
+        weight_taps = weight_taps.reshape(n_taps, self.out_channels, per_in)
         if self.groups == 1:
             grad_cols = np.matmul(g2d, weight_taps)  # (K, M, C_in)
         else:
@@ -213,7 +226,8 @@ class _ConvNd(Module):
                 )
         grad_cols = grad_cols.reshape(*self.kernel_size, *cols_shape[: self._ndim + 1], self.in_channels)
         grad_padded = col2im(grad_cols, padded_shape, self.stride, self.dilation)  # (N, *spatial_p, C)
-        return to_channels_first(crop_channels_last(grad_padded, before, in_shape[2:]))
+        grad = to_channels_first(crop_channels_last(grad_padded, before, in_shape[2:]))
+        return grad[0] if unbatched else grad
 
 
 class Conv1d(_ConvNd):
@@ -238,7 +252,7 @@ class Conv1d(_ConvNd):
 
     Shapes
     ------
-    input ``(N, C_in, L)`` -> output ``(N, C_out, L_out)`` with
+    input ``(N, C_in, L)`` (or unbatched ``(C_in, L)``) -> output ``(N, C_out, L_out)`` with
     ``L_out = floor((L + pad_total - dilation (kernel_size - 1) - 1) / stride) + 1``;
     ``weight`` is ``(C_out, C_in / groups, kernel_size)``, ``bias`` ``(C_out,)``.
 
@@ -274,7 +288,7 @@ class Conv2d(_ConvNd):
 
     Shapes
     ------
-    input ``(N, C_in, H, W)`` -> output ``(N, C_out, H_out, W_out)``, each spatial size
+    input ``(N, C_in, H, W)`` (or unbatched ``(C_in, H, W)``) -> output ``(N, C_out, H_out, W_out)``, each spatial size
     ``floor((size + pad_total - dilation (k - 1) - 1) / stride) + 1``;
     ``weight`` is ``(C_out, C_in / groups, kh, kw)``, ``bias`` ``(C_out,)``.
 

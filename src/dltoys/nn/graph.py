@@ -11,7 +11,9 @@ edges are sorted by destination once (:class:`EdgeIndex`), so the messages
 arriving at one node are one contiguous segment and ``np.add.reduceat`` (or
 ``np.maximum.reduceat``) reduces every segment in one call. The backward pass
 of a gather ``x[src]`` is a sum by *source*, done the same way with a second
-sort. ``backward`` returns the gradient of ``x`` only (``edge_index`` is data).
+sort. ``backward`` returns ``(dL/dx, None)``: one entry per input, as every module
+with several inputs does, and ``edge_index`` is data (``(None, None)`` when
+``needs_input_grad`` is False).
 
 References
 ----------
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..utils import RngLike, as_rng, check_bool, check_choice, check_int
+from ..utils import RngLike, as_rng, check_bool, check_choice, check_int, resolve_dtype
 from . import init
 from .linear import Linear
 from .module import Module, Parameter, check_grad_out
@@ -280,10 +282,11 @@ class GCNConv(MessagePassing):
         if self.add_self_loops and not self.normalize:
             raise ValueError("GCNConv: add_self_loops=True needs normalize=True (as in PyG)")
         rng = as_rng(rng)
-        self.lin = Linear(in_channels, out_channels, bias=False, dtype=dtype, rng=rng)
-        self.dtype = self.lin.dtype
-        self.lin.weight.data[...] = init.xavier_uniform((out_channels, in_channels), rng=rng, dtype=self.dtype)
+        self.dtype = resolve_dtype(dtype)
+        # bias first: PyG registers its own parameters before the child's (named_parameters order)
         self.bias = Parameter(np.zeros(out_channels, dtype=self.dtype)) if check_bool("bias", bias) else None
+        self.lin = Linear(in_channels, out_channels, bias=False, dtype=self.dtype, rng=rng)
+        self.lin.weight.data[...] = init.xavier_uniform((out_channels, in_channels), rng=rng, dtype=self.dtype)
         self._cached_graph = None
 
     def extra_repr(self) -> str:
@@ -324,6 +327,8 @@ class GCNConv(MessagePassing):
     def forward(self, x: np.ndarray, edge_index: Any, edge_weight: Any = None) -> np.ndarray:
         x = self._check_x(x, self.in_channels)
         edges, weight = self._graph(edge_index, edge_weight, len(x))
+        if weight is not None and weight.dtype != self.dtype:  # a cached graph from before .to(dtype)
+            weight = weight.astype(self.dtype)
         hidden = self.lin(x)  # (N, out)
         out, context = self.propagate(edges, hidden, weight)  # (N, out)
         if self.bias is not None:
@@ -331,14 +336,14 @@ class GCNConv(MessagePassing):
         self._cache = (edges, context, out.shape)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+    def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray | None, None]:
         edges, context, shape = self._saved()
         grad_out = check_grad_out(self, grad_out, shape, self.dtype)
         if self.bias is not None and self.bias.requires_grad:
             self.bias.grad += grad_out.sum(axis=0)
         grad_hidden = self.propagate_backward(edges, grad_out, context)  # (N, out)
         self.lin.needs_input_grad = self.needs_input_grad
-        return self.lin.backward(grad_hidden)
+        return self.lin.backward(grad_hidden), None  # edge_index (and edge_weight) have no gradient
 
 
 # ------------------------------------------------------------------ GraphSAGE
@@ -408,7 +413,7 @@ class SAGEConv(MessagePassing):
         self._cache = (edges, context, out.shape)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+    def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray | None, None]:
         edges, context, shape = self._saved()
         grad_out = check_grad_out(self, grad_out, shape, self.dtype)
         self.lin_l.needs_input_grad = self.needs_input_grad
@@ -417,8 +422,8 @@ class SAGEConv(MessagePassing):
             self.lin_r.needs_input_grad = self.needs_input_grad
             grad_root = self.lin_r.backward(grad_out)
         if not self.needs_input_grad:
-            return None
+            return None, None
         grad_x = self.propagate_backward(edges, grad_aggregated, context)
         if self.lin_r is not None:
             grad_x += grad_root
-        return grad_x
+        return grad_x, None

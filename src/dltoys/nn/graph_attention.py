@@ -105,13 +105,16 @@ class GATConv(MessagePassing):
         self.add_self_loops = check_bool("add_self_loops", add_self_loops)
         self.rng = as_rng(rng)
         total = heads * out_channels
-        self.lin = Linear(in_channels, total, bias=False, dtype=dtype, rng=self.rng)
-        self.dtype = self.lin.dtype
-        self.lin.weight.data[...] = init.xavier_uniform((total, in_channels), rng=self.rng, dtype=self.dtype)
+        lin = Linear(in_channels, total, bias=False, dtype=dtype, rng=self.rng)
+        self.dtype = lin.dtype
+        lin.weight.data[...] = init.xavier_uniform((total, in_channels), rng=self.rng, dtype=self.dtype)
         bound = math.sqrt(6.0 / (heads + out_channels))  # PyG's glorot on a (1, heads, out) tensor
+        # PyG's order of named_parameters: its own (att_src, att_dst, bias), then the child's (lin.weight)
         self.att_src = Parameter(init.uniform((1, heads, out_channels), bound, self.rng, self.dtype))
         self.att_dst = Parameter(init.uniform((1, heads, out_channels), bound, self.rng, self.dtype))
-        self.bias = Parameter(np.zeros(total if concat else out_channels, dtype=self.dtype)) if check_bool("bias", bias) else None
+        bias_size = total if concat else out_channels
+        self.bias = Parameter(np.zeros(bias_size, dtype=self.dtype)) if check_bool("bias", bias) else None
+        self.lin = lin
 
     def extra_repr(self) -> str:
         return f"{self.in_channels}, {self.out_channels}, heads={self.heads}"
@@ -143,7 +146,7 @@ class GATConv(MessagePassing):
         self._cache = (edges, z, slope, alpha, mask, kept, out.shape)
         return out
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray | None:
+    def backward(self, grad_out: np.ndarray) -> tuple[np.ndarray | None, None]:
         edges, z, slope, alpha, mask, kept, shape = self._saved()
         grad_out = check_grad_out(self, grad_out, shape, self.dtype)
         src, dst = edges.src, edges.dst
@@ -168,4 +171,4 @@ class GATConv(MessagePassing):
             self.att_dst.grad += np.einsum("nh,nhc->hc", grad_score_dst, z)[None]
         grad_z += grad_score_src[:, :, None] * self.att_src.data + grad_score_dst[:, :, None] * self.att_dst.data
         self.lin.needs_input_grad = self.needs_input_grad
-        return self.lin.backward(grad_z.reshape(n_nodes, heads * channels))
+        return self.lin.backward(grad_z.reshape(n_nodes, heads * channels)), None  # edge_index: no gradient

@@ -23,7 +23,36 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int, dilation
     return out
 
 
-class _PoolNd(Module):
+class _BatchOfOne(Module):
+    """PyTorch's unbatched input ``(C, *spatial)``, pooled as a batch of one.
+
+    Subclasses implement ``_forward(x) -> (out, cache)`` and ``_backward(grad_out, cache)``
+    on batched arrays ``(N, C, *spatial)``.
+    """
+
+    _ndim = 2
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        x = float_array(self, x)
+        unbatched = x.ndim == self._ndim + 1
+        out, cache = self._forward(x[None] if unbatched else x)
+        self._cache = (unbatched, cache)
+        return out[0] if unbatched else out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        unbatched, cache = self._saved()
+        grad_out = np.asarray(grad_out)
+        grad = self._backward(grad_out[None] if unbatched else grad_out, cache)
+        return grad[0] if unbatched else grad
+
+    def _check_batched(self, x: np.ndarray) -> None:
+        letters = "L" if self._ndim == 1 else "H, W"
+        if x.ndim != self._ndim + 2:
+            raise ValueError(f"{type(self).__name__}: expected input of shape (N, C, {letters}) or unbatched "
+                             f"(C, {letters}), received {x.shape}")
+
+
+class _PoolNd(_BatchOfOne):
     """What max and average pooling share: arguments, windows, padding, output size."""
 
     _ndim = 2
@@ -51,9 +80,7 @@ class _PoolNd(Module):
     def _windows(self, x: np.ndarray, fill: float) -> tuple:
         """Channels-last ``x`` padded with ``fill`` (ceil_mode's overhang too), the output size,
         and the padding after each axis."""
-        letters = "L" if self._ndim == 1 else "H, W"
-        if x.ndim != self._ndim + 2:
-            raise ValueError(f"{type(self).__name__}: expected input of shape (N, C, {letters}), received {x.shape}")
+        self._check_batched(x)
         sizes = x.shape[2:]
         out_size = tuple(
             pool_output_size(s, k, st, p, d, self.ceil_mode)
@@ -94,8 +121,7 @@ class _MaxPoolNd(_PoolNd):
             and not self.ceil_mode
         )
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_array(self, x)
+    def _forward(self, x: np.ndarray) -> tuple:
         if self._fast():
             return self._forward_slices(x)
         padded, out_size, _ = self._windows(x, -np.inf)
@@ -103,8 +129,7 @@ class _MaxPoolNd(_PoolNd):
         flat = cols.reshape(*cols.shape[: self._ndim + 1], -1, cols.shape[-1])  # (N, *out, K, C)
         argmax = flat.argmax(axis=-2)  # (N, *out, C)
         out = np.take_along_axis(flat, argmax[..., None, :], axis=-2)[..., 0, :]
-        self._cache = ("windows", argmax, cols.shape, padded.shape, x.shape, x.dtype)
-        return to_channels_first(out)
+        return to_channels_first(out), ("windows", argmax, cols.shape, padded.shape, x.shape, x.dtype)
 
     def _offsets(self):
         return itertools.product(*(range(k) for k in self.kernel_size))
@@ -112,13 +137,14 @@ class _MaxPoolNd(_PoolNd):
     def _slice(self, offset: tuple, out_size: tuple) -> tuple:
         return (slice(None),) + tuple(slice(o, o + k * n, k) for o, k, n in zip(offset, self.kernel_size, out_size))
 
-    def _forward_slices(self, x: np.ndarray) -> np.ndarray:
+    def _forward_slices(self, x: np.ndarray) -> tuple:
         """The fast path: non-overlapping windows as ``np.maximum`` of strided slices.
 
         Each window offset's values are first copied into one contiguous ``(N, *out, C)``
         slab (one strided pass each), so every later pass, forward and backward, runs
         over contiguous memory instead of ``C``-long pieces.
         """
+        self._check_batched(x)
         xl = to_channels_last(x)  # (N, *spatial, C)
         out_size = tuple(s // k for s, k in zip(xl.shape[1:-1], self.kernel_size))
         if min(out_size) < 1:
@@ -130,11 +156,10 @@ class _MaxPoolNd(_PoolNd):
         out = slabs[0].copy()
         for slab in slabs[1:]:
             np.maximum(out, slab, out=out)
-        self._cache = ("slices", slabs, out, xl.shape, x.shape, x.dtype)
-        return to_channels_first(out)
+        return to_channels_first(out), ("slices", slabs, out, xl.shape, x.shape, x.dtype)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        kind, saved, out, padded_shape, in_shape, dtype = self._saved()
+    def _backward(self, grad_out: np.ndarray, cache: tuple) -> np.ndarray:
+        kind, saved, out, padded_shape, in_shape, dtype = cache
         if kind == "slices":
             slabs, in_shape_cl = saved, padded_shape
             grad_out = check_grad_out(self, grad_out, to_channels_first(out).shape, dtype)
@@ -172,7 +197,7 @@ class MaxPool1d(_MaxPoolNd):
 
     Shapes
     ------
-    ``(N, C, L)`` -> ``(N, C, L_out)``.
+    ``(N, C, L)`` -> ``(N, C, L_out)``; unbatched ``(C, L)`` -> ``(C, L_out)``.
     """
 
     __doc__ += _MaxPoolNd.__doc__
@@ -192,7 +217,7 @@ class MaxPool2d(_MaxPoolNd):
 
     Shapes
     ------
-    ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)``.
+    ``(N, C, H, W)`` -> ``(N, C, H_out, W_out)``; unbatched ``(C, H, W)`` -> ``(C, H_out, W_out)``.
 
     References
     ----------
@@ -234,18 +259,16 @@ class _AvgPoolNd(_PoolNd):
         cols = im2col(mask, self.kernel_size, self.stride, self.dilation, out_size)  # (1, *out, *kernel, 1)
         return cols.sum(axis=tuple(range(self._ndim + 1, 2 * self._ndim + 1)))[0]  # (*out, 1)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_array(self, x)
+    def _forward(self, x: np.ndarray) -> tuple:
         padded, out_size, after = self._windows(x, 0.0)
         cols = im2col(padded, self.kernel_size, self.stride, self.dilation, out_size)  # (N, *out, *kernel, C)
         divisor = self._divisor(x.shape[2:], after, out_size, x.dtype)  # (*out, 1)
         out = cols.sum(axis=tuple(range(self._ndim + 1, 2 * self._ndim + 1)))  # (N, *out, C)
         out /= divisor
-        self._cache = (divisor, cols.shape, padded.shape, x.shape)
-        return to_channels_first(out)
+        return to_channels_first(out), (divisor, cols.shape, padded.shape, x.shape)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        divisor, cols_shape, padded_shape, in_shape = self._saved()
+    def _backward(self, grad_out: np.ndarray, cache: tuple) -> np.ndarray:
+        divisor, cols_shape, padded_shape, in_shape = cache
         out_shape = (in_shape[0], in_shape[1], *cols_shape[1 : self._ndim + 1])
         grad_out = check_grad_out(self, grad_out, out_shape, divisor.dtype)
         share = to_channels_last(grad_out) / divisor  # (N, *out, C)
@@ -298,7 +321,7 @@ def adaptive_pool_matrix(size: int, out_size: int, dtype) -> np.ndarray:
     return matrix
 
 
-class AdaptiveAvgPool2d(Module):
+class AdaptiveAvgPool2d(_BatchOfOne):
     """Average pooling to a fixed output size (``torch.nn.AdaptiveAvgPool2d``).
 
     Parameters
@@ -323,19 +346,16 @@ class AdaptiveAvgPool2d(Module):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        x = float_array(self, x)
-        if x.ndim != 4:
-            raise ValueError(f"AdaptiveAvgPool2d: expected input of shape (N, C, H, W), received {x.shape}")
+    def _forward(self, x: np.ndarray) -> tuple:
+        self._check_batched(x)
         height, width = x.shape[2:]
         out_h, out_w = (s if o is None else o for s, o in zip((height, width), self.output_size))
         rows, cols = adaptive_pool_matrix(height, out_h, x.dtype), adaptive_pool_matrix(width, out_w, x.dtype)
         out = np.einsum("ih,nhwc,jw->nijc", rows, to_channels_last(x), cols, optimize=True)  # (N, oh, ow, C)
-        self._cache = (rows, cols, x.shape)
-        return to_channels_first(out)
+        return to_channels_first(out), (rows, cols, x.shape)
 
-    def backward(self, grad_out: np.ndarray) -> np.ndarray:
-        rows, cols, in_shape = self._saved()
+    def _backward(self, grad_out: np.ndarray, cache: tuple) -> np.ndarray:
+        rows, cols, in_shape = cache
         grad_out = check_grad_out(self, grad_out, (*in_shape[:2], len(rows), len(cols)), rows.dtype)
         grad = np.einsum("ih,nijc,jw->nhwc", rows, to_channels_last(grad_out), cols, optimize=True)
         return to_channels_first(grad)

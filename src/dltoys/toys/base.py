@@ -198,15 +198,18 @@ class Table:
 
 #: How a run ended: it ran to the end (its targets then say pass or missed), it raised, or Ctrl-C.
 COMPLETED, FAILED, INTERRUPTED = "completed", "FAILED", "INTERRUPTED"
+#: A toy that found no data to run on (``Report.skipped`` says why): neither a pass nor a failure.
+SKIPPED = "skipped"
 
 
 @dataclass
 class Report:
     """What a toy run produced: its figures, plots, tables and honest notes.
 
-    ``status`` is :data:`COMPLETED` for a run that reached its end, :data:`FAILED` when
-    it raised (``error`` says what), :data:`INTERRUPTED` after Ctrl-C; an unfinished
-    run's report holds the plots it saved before it stopped.
+    ``status`` is :data:`COMPLETED` for a run that reached its end, :data:`SKIPPED` for
+    one that had no data (set from ``skipped``), :data:`FAILED` when it raised (``error``
+    says what), :data:`INTERRUPTED` after Ctrl-C; an unfinished run's report holds the
+    plots it saved before it stopped.
     """
 
     toy: str
@@ -224,19 +227,23 @@ class Report:
     status: str = COMPLETED
     error: str = ""
 
+    def __post_init__(self) -> None:
+        if self.skipped and self.status == COMPLETED:
+            self.status = SKIPPED
+
     @property
     def passed(self) -> bool:
         """Every target reached (a skipped toy has none, and did not fail)."""
-        return self.status == COMPLETED and all(t.passed for t in self.targets)
+        return self.status in (COMPLETED, SKIPPED) and all(t.passed for t in self.targets)
 
     @property
     def verdict(self) -> str:
         """One word for the run: PASS, SKIPPED (its data was not given), MISSED (ran to the end, missed a
         target), FAILED or INTERRUPTED."""
+        if self.status == SKIPPED:
+            return "SKIPPED"
         if self.status != COMPLETED:
             return self.status
-        if self.skipped:
-            return "SKIPPED"
         return "PASS" if self.passed else "MISSED"
 
     def to_dict(self) -> dict[str, Any]:
@@ -300,6 +307,12 @@ class RunContext:
 
     def path(self, name: str) -> Path:
         return self.run_dir / name
+
+    def phase(self, label: str) -> Any:
+        """A ``with`` block whose progress bars name ``label`` after the toy: ``xor / n=12 · MLP · epoch 3/300``."""
+        from ..train.progress import phase
+
+        return phase(label)
 
     def save_figure(self, fig: Any, name: str) -> str:
         """Save a matplotlib Figure as ``name`` (PNG) in the run directory; returns the name."""

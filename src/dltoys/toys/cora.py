@@ -71,8 +71,11 @@ def _data_dir(config: Config) -> Path | None:
 def _label_propagation(graph, labelled: np.ndarray, n_classes: int, iterations: int) -> tuple[np.ndarray, int]:
     """Zhu, Ghahramani & Lafferty's (2003) label propagation: ``F <- D^-1 A F``, labelled rows clamped.
 
-    A minimal version for this toy (the graph alone, no features). Returns the class
-    scores ``(N, C)`` and the iterations run (until no score moves by more than 1e-6).
+    The iteration of :class:`dltoys.models.LabelPropagation` (``kernel='precomputed'``) on
+    the sparse edge list instead of the dense (N, N) adjacency, which that estimator
+    takes: the same predictions (a test checks it on the karate club; both score 71.7%
+    on Cora's test papers) in a fraction of the time. Returns the class scores ``(N, C)``
+    and the iterations run (until no score moves by more than 1e-6).
     """
     edges = nn.EdgeIndex(graph.edge_index, graph.n_nodes)
     inverse_degree = (1.0 / np.maximum(edges.in_degree, 1))[:, None]  # (N, 1)

@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import __version__
-from .base import COMPLETED, Report, md_row
+from .base import FAILED, INTERRUPTED, Report, md_row
 
 
 def summary_rows(reports: Sequence[Report]) -> list[list[str]]:
@@ -21,7 +21,7 @@ def summary_rows(reports: Sequence[Report]) -> list[list[str]]:
     rows = []
     for report in reports:
         seconds = f"{report.seconds:.1f} s"
-        if report.status != COMPLETED:  # what it was doing when it stopped, instead of the targets
+        if report.status in (FAILED, INTERRUPTED):  # what it was doing when it stopped, instead of the targets
             first_clause = re.split(r"(?<=[;.])\s", report.error or "-", maxsplit=1)[0].rstrip(";")
             rows.append([report.toy, first_clause, "-", "-", report.verdict, seconds])
             continue
@@ -59,7 +59,7 @@ def summary_text(reports: Sequence[Report], width: int = 100) -> str:
     total_time = sum(r.seconds for r in reports)
     lines.append(f"{passed}/{len(reports) - skipped} toys reached their targets in {total_time:.0f} s"
                  + (f" ({skipped} skipped: no data)" if skipped else ""))
-    unfinished = [f"{r.toy} {r.verdict}" for r in reports if r.status != COMPLETED]
+    unfinished = [f"{r.toy} {r.verdict}" for r in reports if r.status in (FAILED, INTERRUPTED)]
     if unfinished:
         lines.append("did not finish: " + ", ".join(unfinished))
     return "\n".join(lines)
@@ -88,7 +88,7 @@ def write_markdown(reports: Sequence[Report], out_dir: Path, title: str) -> Path
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
 table{border-collapse:collapse;margin:0.8em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:left}
-th{background:#f3f3f3}.pass{color:#067d3a;font-weight:600}.fail{color:#b00020;font-weight:700}
+th{background:#f3f3f3}.pass{color:#067d3a;font-weight:600}.fail{color:#b00020;font-weight:700}.skipped{color:#666;font-weight:600}
 section{border-top:2px solid #eee;margin-top:2em}.env{color:#666}
 blockquote{border-left:4px solid #ddd;margin:0.5em 0;padding:0.2em 1em;color:#444}
 td.n{white-space:nowrap}section td{white-space:pre-wrap}
@@ -112,7 +112,7 @@ def write_html(reports: Sequence[Report], out_dir: Path, title: str) -> Path:
              f"<p class='env'>{esc(_environment())}</p>", "<table><tr>"]
     parts += [f"<th>{esc(h)}</th>" for h in HEADERS] + ["</tr>"]
     for row in summary_rows(reports):
-        cls = "pass" if row[4] == "pass" else "fail"
+        cls = {"pass": "pass", "PASS": "pass", "SKIPPED": "skipped"}.get(row[4], "fail")
         cells = [f"<td>{esc(c)}</td>" for c in row]
         if row[0]:  # the toy's name links to its section below
             cells[0] = f"<td><a href='#{esc(row[0])}'>{esc(row[0])}</a></td>"

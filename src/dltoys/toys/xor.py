@@ -230,7 +230,10 @@ def _parity_notes(points: list[_ParityPoint], config: Config) -> list[str]:
 
 def run(config: Config, ctx: RunContext) -> Report:
     xor, plots = _xor_network(config, ctx)
-    points = [_parity_point(n_bits, config, ctx) for n_bits in sorted(set(config.parity_bits))]
+    points = []
+    for n_bits in sorted(set(config.parity_bits)):
+        with ctx.phase(f"n={n_bits}"):  # the progress bar says which n is training
+            points.append(_parity_point(n_bits, config, ctx))
     plots.append(_plot_parity(points, config, ctx))
 
     targets = [Target(f"2-{config.hidden_size}-1 network on the 4 XOR patterns", xor["accuracy"], 1.0, percent=True)]

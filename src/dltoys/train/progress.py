@@ -44,12 +44,13 @@ def progress_enabled(progress: bool | None) -> bool:
 
 @contextlib.contextmanager
 def phase(label: str) -> Iterator[None]:
-    """Name the bars of the ``fit`` calls inside the block: ``with phase("parity n=12"): fit(...)``.
+    """Name the bars of the ``fit`` calls inside the block: ``with phase("n=12"): fit(...)``.
 
-    The label leads each bar's description; blocks nest (the inner label wins) and
-    the previous label is restored on exit.
+    The label leads each bar's description; blocks nest (``xor / n=12``) and the
+    outer label is restored on exit.
     """
-    token = _PHASE.set(str(label))
+    outer = _PHASE.get()
+    token = _PHASE.set(f"{outer} / {label}" if outer else str(label))
     try:
         yield
     finally:
