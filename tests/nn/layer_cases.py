@@ -35,6 +35,7 @@ from typing import Any, Callable
 import numpy as np
 
 from dltoys import nn
+from dltoys.models.rbm import RBM
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,8 @@ CASES = [
     LayerCase("embedding-padding", lambda d: nn.Embedding(7, 4, padding_idx=0, dtype=d, rng=0), [Ids(7, (3, 5), low=1)],
               torch=lambda torch, d: torch.nn.Embedding(7, 4, padding_idx=0, dtype=d)),
     # rnn_cells.py: one step, (batch, input_size) and the state (batch, hidden_size)
+    # the RBM's forward is p(h = 1 | v), a sigmoid layer (its visible bias serves only the energy: zero gradient)
+    LayerCase("rbm", lambda d: RBM(4, 3, dtype=d, rng=0), [(5, 4)], skips_input_grad=True),
     LayerCase("rnn-cell", inputs=[(3, 4)], **_recurrent("RNNCell", 4, 5)),
     LayerCase("rnn-cell-relu-hx", inputs=[(3, 4), (3, 5)], **_recurrent("RNNCell", 4, 5, nonlinearity="relu")),
     LayerCase("rnn-cell-unbatched-hx", inputs=[(4,), (5,)], **_recurrent("RNNCell", 4, 5)),

@@ -85,7 +85,7 @@ class GAN(nn.Module):
         with nn.eval_mode(self.generator):
             return self.generator(self.noise(n))
 
-    def score(self, x: Any) -> np.ndarray:
+    def discriminate(self, x: Any) -> np.ndarray:
         """The discriminator's (or critic's) output for each row of ``x``, shape (N,), in eval mode."""
         with nn.eval_mode(self.discriminator):
             return np.asarray(self.discriminator(x)).reshape(len(x))
@@ -163,7 +163,8 @@ class GANStep(_AdversarialStep):
     ``d_loss`` (the discriminator's cross-entropy, ``2 log 2 ≈ 1.386`` at the
     equilibrium), ``g_loss`` (the generator's loss ``-mean log D(G(z))`` on the batch's
     fakes, before the discriminator's update; logged on every batch, also when
-    ``k > 1`` skips the generator's update) and ``d_real``/``d_fake``, the mean probabilities ``D`` gives real and fake samples.
+    ``k > 1`` skips the generator's update) and ``d_real``/``d_fake``, the mean
+    probabilities ``D`` gives real and fake samples.
     """
 
     def __init__(self, gan: GAN, opt_g: optim.Optimizer, opt_d: optim.Optimizer, *, k: int = 1):

@@ -534,8 +534,10 @@ class BernoulliRBM(Estimator):
         return np.array([f"bernoullirbm{i}" for i in range(self.n_components)], dtype=object)
 
     def __sklearn_tags__(self):
+        """A transformer that keeps float32 and float64 (read by scikit-learn only, which imports itself here)."""
+        from sklearn.utils import TransformerTags
+
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
-        tags.transformer_tags = __import__("sklearn.utils", fromlist=["TransformerTags"]).TransformerTags(
-            preserves_dtype=["float64", "float32"])
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float64", "float32"])
         return tags

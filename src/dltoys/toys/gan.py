@@ -34,7 +34,7 @@ class Config(ToyConfig):
     mixtures: tuple[Literal["ring", "grid"], ...] = option(("ring", "grid"), "mixtures to learn")
     algorithms: tuple[Literal["gan", "wgan-gp"], ...] = option(("gan", "wgan-gp"), "which models to train")
     seeds: tuple[int, ...] = option((0, 1, 2), "seeds of the data, the weights and the noise (one run each)", min=0)
-    ring_steps: int = option(3000, "discriminator (critic) updates on the ring", min=4)
+    ring_steps: int = option(15000, "discriminator (critic) updates on the ring", min=4)
     grid_steps: int = option(12000, "discriminator (critic) updates on the grid", min=4)
     ring_width: int = option(64, "width of the two hidden layers of G and D on the ring", min=1)
     grid_width: int = option(128, "width of the two hidden layers of G and D on the grid", min=1)
@@ -192,7 +192,7 @@ def _plot_mixture(ctx: RunContext, config: Config, kind: str, runs: dict) -> str
     ncols = config.snapshots + 1
     fig, axes = plot.figure(len(algorithms), ncols, size=(2.6 * ncols, 2.7 * len(algorithms)), squeeze=False,
                             title=f"{kind}: samples over training (seed {config.seeds[0]}), and the discriminator")
-    limit = 1.35 * SCALE[kind]
+    limit = 1.3 * float(np.abs(centers).max())
     steps = config.ring_steps if kind == "ring" else config.grid_steps
     for row, algorithm in enumerate(algorithms):
         result = runs[kind, algorithm][0]
@@ -207,7 +207,7 @@ def _plot_mixture(ctx: RunContext, config: Config, kind: str, runs: dict) -> str
         grid = np.linspace(-limit, limit, 120)
         xx, yy = np.meshgrid(grid, grid)
         points = np.stack([xx.ravel(), yy.ravel()], axis=1) / SCALE[kind]
-        scores = result["gan"].score(points.astype(np.float32)).reshape(xx.shape)
+        scores = result["gan"].discriminate(points.astype(np.float32)).reshape(xx.shape)
         contour = ax.contourf(xx, yy, scores, levels=20, cmap="viridis")
         fig.colorbar(contour, ax=ax, shrink=0.8)
         final = result["snapshots"][-1]
