@@ -33,7 +33,7 @@ class GAN(nn.Module):
     Parameters
     ----------
     generator : Module
-        Maps noise of shape (N, noise_dim) to samples of shape (N, *sample_shape).
+        Maps noise of shape (N, noise_dim) to samples of shape ``(N, *sample_shape)``.
     discriminator : Module
         Maps samples to one logit each, shape (N, 1) (no sigmoid: the loss fuses it).
     noise_dim : int
@@ -81,7 +81,7 @@ class GAN(nn.Module):
         return self.generator.backward(grad_out)
 
     def sample(self, n: int) -> np.ndarray:
-        """``n`` samples ``G(z)`` drawn in eval mode, of shape (n, *sample_shape)."""
+        """``n`` samples ``G(z)`` drawn in eval mode, of shape ``(n, *sample_shape)``."""
         with nn.eval_mode(self.generator):
             return self.generator(self.noise(n))
 
