@@ -35,7 +35,7 @@ class Config(ToyConfig):
     algorithms: tuple[Literal["gan", "wgan-gp"], ...] = option(("gan", "wgan-gp"), "which models to train")
     seeds: tuple[int, ...] = option((0, 1, 2), "seeds of the data, the weights and the noise (one run each)", min=0)
     ring_steps: int = option(15000, "discriminator (critic) updates on the ring", min=4)
-    grid_steps: int = option(12000, "discriminator (critic) updates on the grid", min=4)
+    grid_steps: int = option(24000, "discriminator (critic) updates on the grid", min=4)
     ring_width: int = option(64, "width of the two hidden layers of G and D on the ring", min=1)
     grid_width: int = option(128, "width of the two hidden layers of G and D on the grid", min=1)
     ring_lr: float = option(2e-3, "Adam learning rate on the ring (decays linearly to 0 over the second half)", above=0)
