@@ -27,3 +27,25 @@ def assert_close(ours, theirs, what: str, scale: float = 0.0) -> None:
     rtol = RTOL[ours.dtype]
     scale = max(float(np.max(np.abs(theirs), initial=0.0)), scale)
     np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=rtol * scale, err_msg=what)
+
+
+def compare(ours, theirs, x, rng, what, input_grad_scale=lambda grad_out: 0.0) -> None:
+    """One forward and backward of both; outputs, input gradients and parameter gradients agree.
+
+    ``input_grad_scale(grad_out)`` is the size of the terms of the input gradient (see
+    :func:`assert_close`) where it can exceed the gradient itself.
+    """
+    ours.zero_grad()
+    theirs.zero_grad()
+    x_torch = torch.tensor(x, requires_grad=True)
+    out = ours(x)
+    out_torch = theirs(x_torch)
+    grad_out = rng.standard_normal(out.shape).astype(x.dtype)
+    grad_in = ours.backward(grad_out)
+    out_torch.backward(torch.from_numpy(grad_out))
+    assert_close(out, out_torch, f"{what}: output")
+    assert_close(grad_in, x_torch.grad, f"{what}: input gradient", input_grad_scale(grad_out))
+    torch_params = dict(theirs.named_parameters())
+    assert [name for name, _ in ours.named_parameters()] == list(torch_params), what
+    for name, param in ours.named_parameters():
+        assert_close(param.grad, torch_params[name].grad, f"{what}: grad of {name}")

@@ -16,31 +16,13 @@ from dltoys import nn, optim
 
 torch = pytest.importorskip("torch")
 
-from parity_helpers import TORCH_DTYPE, assert_close  # noqa: E402  (after importorskip)
+from parity_helpers import TORCH_DTYPE, assert_close, compare  # noqa: E402  (after importorskip)
 
 DTYPES = [np.float32, np.float64]
 
 
 def copy_into_torch(ours, theirs) -> None:
     theirs.load_state_dict({key: torch.from_numpy(value) for key, value in ours.state_dict().items()})
-
-
-def compare(ours, theirs, x, rng, what) -> None:
-    """One forward and backward of both: outputs, input and parameter gradients agree."""
-    ours.zero_grad()
-    theirs.zero_grad()
-    x_torch = torch.tensor(x, requires_grad=True)
-    out = ours(x)
-    out_torch = theirs(x_torch)
-    grad_out = rng.standard_normal(out.shape).astype(x.dtype)
-    grad_in = ours.backward(grad_out)
-    out_torch.backward(torch.from_numpy(grad_out))
-    assert_close(out, out_torch, f"{what}: output")
-    assert_close(grad_in, x_torch.grad, f"{what}: input gradient")
-    torch_params = dict(theirs.named_parameters())
-    assert [name for name, _ in ours.named_parameters()] == list(torch_params), what
-    for name, param in ours.named_parameters():
-        assert_close(param.grad, torch_params[name].grad, f"{what}: grad of {name}")
 
 
 def assert_state_close(ours, theirs, what: str) -> None:

@@ -29,7 +29,7 @@ from dltoys import nn
 torch = pytest.importorskip("torch")
 
 DTYPES = [np.float32, np.float64]
-from parity_helpers import RTOL, TORCH_DTYPE, assert_close, to_numpy  # noqa: E402  (after importorskip)
+from parity_helpers import RTOL, TORCH_DTYPE, assert_close, compare, to_numpy  # noqa: E402  (after importorskip)
 
 
 # ------------------------------------------------------------------ helpers
@@ -41,28 +41,6 @@ def randomize(module: nn.Module, rng: np.random.Generator) -> nn.Module:
     for name, param in module.named_parameters():
         param.data[...] = rng.uniform(0.5, 1.5, param.shape) if name.endswith("weight") else rng.standard_normal(param.shape)
     return module
-
-
-def compare(ours, theirs, x, rng, what, input_grad_scale=lambda grad_out: 0.0) -> None:
-    """One forward and backward of both; outputs, input gradients and parameter gradients agree.
-
-    ``input_grad_scale(grad_out)`` is the size of the terms of the input gradient (see
-    :func:`assert_close`) where it can exceed the gradient itself.
-    """
-    ours.zero_grad()
-    theirs.zero_grad()
-    x_torch = torch.tensor(x, requires_grad=True)
-    out = ours(x)
-    out_torch = theirs(x_torch)
-    grad_out = rng.standard_normal(out.shape).astype(x.dtype)
-    grad_in = ours.backward(grad_out)
-    out_torch.backward(torch.from_numpy(grad_out))
-    assert_close(out, out_torch, f"{what}: output")
-    assert_close(grad_in, x_torch.grad, f"{what}: input gradient", input_grad_scale(grad_out))
-    torch_params = dict(theirs.named_parameters())
-    assert [name for name, _ in ours.named_parameters()] == list(torch_params), what
-    for name, param in ours.named_parameters():
-        assert_close(param.grad, torch_params[name].grad, f"{what}: grad of {name}")
 
 
 def random_shape(rng, min_dims: int, max_dims: int, max_size: int = 5) -> tuple:
