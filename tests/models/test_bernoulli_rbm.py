@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from dltoys.models.rbm import BernoulliRBM, OutOfRangeWarning
+from dltoys.models.bernoulli_rbm import BernoulliRBM, OutOfRangeWarning
 
 sklearn = pytest.importorskip("sklearn")
 from sklearn.datasets import load_digits  # noqa: E402

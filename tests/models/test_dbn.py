@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dltoys.models.dbn import DBN
-from dltoys.models.rbm import OutOfRangeWarning
+from dltoys.models.bernoulli_rbm import OutOfRangeWarning
 
 pytest.importorskip("sklearn")
 

@@ -10,7 +10,8 @@ from .gnn import GAT, GCN, NodeClassificationStep, masked_accuracy
 from .logistic import LogisticRegression
 from .mlp import MLP, MLPClassifier, MLPRegressor
 from .perceptron import Perceptron, RosenblattStep, novikoff_bound, rosenblatt_epoch, rosenblatt_epoch_blocked
-from .rbm import RBM, BernoulliRBM, CDStep, OutOfRangeWarning
+from .bernoulli_rbm import BernoulliRBM, OutOfRangeWarning
+from .rbm import RBM, CDStep
 from .rnn import SequenceModel
 from .transformer import GPT
 from .semisupervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier

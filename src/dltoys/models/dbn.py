@@ -13,7 +13,8 @@ from ..nn import functional as F
 from ..utils import check_bool, check_choice, check_float, check_int
 from .base import ClassifierMixin, Estimator, check_classification_targets, check_random_state, check_X, column_or_1d
 from .mlp import MLP
-from .rbm import RBM, CDStep, OutOfRangeWarning
+from .bernoulli_rbm import OutOfRangeWarning
+from .rbm import RBM, CDStep
 
 
 class DBN(ClassifierMixin, Estimator):

@@ -9,7 +9,8 @@ import numpy as np
 
 from .. import optim, plot, train
 from ..data import Minibatches, load_digits
-from ..models.rbm import RBM, BernoulliRBM, CDStep
+from ..models.bernoulli_rbm import BernoulliRBM
+from ..models.rbm import RBM, CDStep
 from .base import Report, RunContext, Table, Target, ToyConfig, option
 
 NAME = "rbm"
