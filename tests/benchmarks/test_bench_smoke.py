@@ -19,26 +19,6 @@ torch = pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def bench(monkeypatch):
-    """The ``benchmarks`` package of this checkout (it lives beside ``src``, not in it), at 1 thread.
-
-    One BLAS and one PyTorch thread, as in the smoke run: two threads each in one
-    process on a busy 2-core machine slow these few steps down by 10-100x.
-    """
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    monkeypatch.syspath_prepend(str(ROOT))
-    from benchmarks import cases, worker
-
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpoolctl.threadpool_limits(1):
-            yield cases, worker
-    finally:
-        torch.set_num_threads(torch_threads)
-
-
 def test_smoke_run_passes_and_names_every_model():
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--smoke"], cwd=ROOT, capture_output=True, text=True, timeout=120
