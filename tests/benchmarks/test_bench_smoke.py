@@ -1,7 +1,8 @@
 """The benchmark's smoke run and its guard (``make bench-smoke``; no timing claims).
 
 The smoke run is what CI runs of the benchmark: a few interleaved steps of every
-reference model that dltoys has, with the loss guard. The guard tests check that a
+reference model that dltoys has, with the loss guard, and the whole-toy rows at a
+tiny size (no tour). The guard tests check that a
 step computing something else than PyTorch's is caught.
 """
 
@@ -34,6 +35,10 @@ def test_smoke_run_passes_and_names_every_model():
         assert rows, f"no row for {case.name}"
         assert "not built yet" in rows[0] or "skipped: " in rows[0] or "| SGD | 1 |" in rows[0]
     assert "**NO**" not in done.stdout
+    lines = done.stdout.splitlines()
+    assert "## Whole toys" in lines
+    for toy in ("cnn-digits", "transformer-lm"):  # at a tiny size, figures not judged
+        assert any(line.startswith(f"| `{toy}` |") and "not judged (smoke run)" in line for line in lines), toy
 
 
 def _pair(bench, optimizer="SGD"):
