@@ -200,8 +200,8 @@ def cnn_row(overrides: dict | None = None) -> dict:
         report = run_toy(cnn_digits.NAME, config, run_dir=Path(tmp) / cnn_digits.NAME, progress=False, html=False)
     twin = torch_cnn_training(config)
     n_fit, n_test = len(cnn_digits.prepare_data(config)["fit"][0]), int(np.sum(report.metrics["confusion_matrix"]))
-    what = (f"{config.epochs} epoch{'s' if config.epochs > 1 else ''} of {n_fit} images (batch {config.batch_size}, AdamW, cosine), "
-            f"validation every epoch, then {n_test} test digits")  # fmt: skip
+    what = (f"{config.epochs} epoch{'s' if config.epochs > 1 else ''} of {n_fit} images (batch {config.batch_size}, "
+            f"AdamW, cosine), validation every epoch, then {n_test} test digits")  # fmt: skip
     return {
         "toy": cnn_digits.NAME, "what": what, "threads": 1, "figure_name": "test accuracy",
         "dltoys": {"seconds": report.metrics["seconds"], "figure": report.metrics["test_accuracy"]},
@@ -243,7 +243,8 @@ def torch_bits_per_char(model, ids: np.ndarray, block_size: int, batch_size: int
     model.eval()
     with torch.no_grad():
         for first in range(0, n_windows, batch_size):
-            windows = torch.from_numpy(ids[starts[first : first + batch_size, None] + np.arange(T + 1)].astype(np.int64))
+            positions = starts[first : first + batch_size, None] + np.arange(T + 1)  # (B, T + 1)
+            windows = torch.from_numpy(ids[positions].astype(np.int64))
             total += F.cross_entropy(model(windows[:, :-1]), windows[:, 1:].reshape(-1), reduction="sum").item()
     model.train()
     return total / (n_windows * T) / math.log(2)
