@@ -53,11 +53,11 @@ oracle: $(VENV)/.dev
 	$(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q $(ORACLES)
 
-## bench: dltoys vs PyTorch CPU on the reference models at 1 and 2 threads; writes benchmarks/RESULTS.md
+## bench: dltoys vs PyTorch CPU on the reference models at 1 and 2 threads, then whole toys (--no-toys skips them); writes benchmarks/RESULTS.md
 bench: oracle
 	$(BIN)/python -m benchmarks.run
 
-## bench-smoke: a few steps per model and the loss guard, no timing claims (fast; CI)
+## bench-smoke: a few steps per model and the loss guard, two toys at a tiny size, no timing claims (fast; CI)
 bench-smoke: oracle
 	$(BIN)/python -m benchmarks.run --smoke
 

@@ -4,8 +4,10 @@
   PyTorch) with the same weights, batch and dtype.
 - :mod:`benchmarks.worker`: what one process measures at one BLAS thread count
   (interleaved timed steps, the loss guard, the matmul peak, memory).
-- :mod:`benchmarks.run`: starts one worker per thread setting, prints the table and
-  writes ``benchmarks/RESULTS.md``; ``--smoke`` is the quick CI check.
+- :mod:`benchmarks.toys`: the whole toys (the quick tour's wall time; cnn-digits and
+  transformer-lm's GPT against the same training written in PyTorch), in one more process.
+- :mod:`benchmarks.run`: starts one worker per thread setting and the toys' process, prints
+  the tables and writes ``benchmarks/RESULTS.md``; ``--smoke`` is the quick CI check.
 
 Benchmark code only: nothing under ``src/`` imports it, and torch stays a
 benchmark and test dependency.

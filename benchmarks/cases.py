@@ -180,45 +180,55 @@ LSTM = _sequence_case("LSTM", "LSTM, loss on the last step")
 VOCAB, CONTEXT, D_MODEL, N_HEADS, N_LAYERS, BATCH_GPT = 65, 64, 128, 4, 2, 32
 
 
-def _causal_mask() -> np.ndarray:
+def causal_mask(context: int = CONTEXT) -> np.ndarray:
     """PyTorch's boolean ``attn_mask``: True where a position may NOT attend (the future)."""
-    return np.triu(np.ones((CONTEXT, CONTEXT), dtype=bool), k=1)  # (T, T)
+    return np.triu(np.ones((context, context), dtype=bool), k=1)  # (T, T)
 
 
-def _gpt_torch(nn):
+def gpt_torch(nn, vocab: int = VOCAB, context: int = CONTEXT, d_model: int = D_MODEL, n_heads: int = N_HEADS,
+              n_layers: int = N_LAYERS, bias: bool = True, tie_weights: bool = False):
+    """``dltoys.models.GPT`` in ``torch.nn`` (its parameter names; no dropout), logits flattened to ``(B T, V)``.
+
+    ``bias`` is the Linear, attention and LayerNorm layers'; ``tie_weights`` makes the head
+    reuse the token embedding, as GPT's default does.
+    """
     import torch
 
-    mask = torch.from_numpy(_causal_mask())
+    mask = torch.from_numpy(causal_mask(context))
 
     class Block(nn.Module):
         def __init__(self):
             super().__init__()
-            self.ln_1 = nn.LayerNorm(D_MODEL)
-            self.attn = nn.MultiheadAttention(D_MODEL, N_HEADS, batch_first=True)
-            self.ln_2 = nn.LayerNorm(D_MODEL)
-            self.mlp = nn.Sequential(nn.Linear(D_MODEL, 4 * D_MODEL), nn.GELU(), nn.Linear(4 * D_MODEL, D_MODEL))
+            self.ln_1 = nn.LayerNorm(d_model, bias=bias)
+            self.attn = nn.MultiheadAttention(d_model, n_heads, bias=bias, batch_first=True)
+            self.ln_2 = nn.LayerNorm(d_model, bias=bias)
+            self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model, bias=bias), nn.GELU(),
+                                     nn.Linear(4 * d_model, d_model, bias=bias))
 
-        def forward(self, x):
+        def forward(self, x):  # (B, T, C)
+            T = x.shape[1]
             h = self.ln_1(x)
-            x = x + self.attn(h, h, h, attn_mask=mask, need_weights=False)[0]
+            x = x + self.attn(h, h, h, attn_mask=mask[:T, :T], need_weights=False)[0]
             return x + self.mlp(self.ln_2(x))
 
     class GPT(nn.Module):
         def __init__(self):
             super().__init__()
-            self.tok_emb = nn.Embedding(VOCAB, D_MODEL)
-            self.pos_emb = nn.Embedding(CONTEXT, D_MODEL)
-            self.blocks = nn.ModuleList([Block() for _ in range(N_LAYERS)])
-            self.ln_f = nn.LayerNorm(D_MODEL)
-            self.head = nn.Linear(D_MODEL, VOCAB, bias=False)
-            self.register_buffer("positions", torch.arange(CONTEXT), persistent=False)
+            self.tok_emb = nn.Embedding(vocab, d_model)
+            self.pos_emb = nn.Embedding(context, d_model)
+            self.blocks = nn.ModuleList([Block() for _ in range(n_layers)])
+            self.ln_f = nn.LayerNorm(d_model, bias=bias)
+            self.head = nn.Linear(d_model, vocab, bias=False)
+            if tie_weights:
+                self.head.weight = self.tok_emb.weight
+            self.register_buffer("positions", torch.arange(context), persistent=False)
 
         def forward(self, idx):
             B, T = idx.shape
-            x = self.tok_emb(idx) + self.pos_emb(self.positions[:T])
+            x = self.tok_emb(idx) + self.pos_emb(self.positions[:T])  # (B, T, C)
             for block in self.blocks:
                 x = block(x)
-            return self.head(self.ln_f(x)).reshape(B * T, VOCAB)
+            return self.head(self.ln_f(x)).reshape(B * T, vocab)
 
     return GPT()
 
@@ -249,7 +259,7 @@ GPT = Case(
     f"{N_LAYERS} layers, MLP 4x, causal; batch {BATCH_GPT}",
     needs=("Embedding", "LayerNorm", "MultiheadAttention", "GELU", "Linear", "ModuleList", "Sequential"),
     build_dltoys=_gpt_dltoys,
-    build_torch=_gpt_torch,
+    build_torch=gpt_torch,
     make_batch=_gpt_batch,
 )
 

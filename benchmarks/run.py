@@ -12,6 +12,13 @@ loads and ``torch.set_num_threads(n)``; dltoys's allocator setting
 and one more worker at 2 threads runs with it off. Memory is measured in one small
 process per model and side. The run exits non-zero, and writes no results, when the
 two frameworks' losses disagree on any model.
+
+Then the whole toys (:mod:`benchmarks.toys`, one more process at one thread; ``--no-toys``
+skips them): the quick tour's wall time, and the cnn-digits and transformer-lm GPT
+trainings against the same training written in PyTorch (the GPT in ``--toy-mode`` quick
+or full). Their figures (test accuracy, held-out bits) are compared and a disagreement is
+printed in the table, not made fatal: the CNN's two sides draw different dropout masks.
+``--smoke`` runs them at a tiny size, without the tour.
 """
 
 from __future__ import annotations
@@ -52,17 +59,26 @@ def _worker_env(threads: int, tune_allocator: bool) -> dict:
     return env
 
 
-def run_worker(threads: int, worker_args: list[str], tune_allocator: bool = True) -> tuple[dict, int]:
-    """Run one worker process; returns its JSON output and exit code."""
+def _run_process(module: str, threads: int, args: list[str], tune_allocator: bool = True) -> tuple[dict, int]:
+    """Run ``python -m module --json OUT *args`` at ``threads`` BLAS threads; returns its JSON output and exit code."""
     with tempfile.TemporaryDirectory(prefix="dltoys-bench-") as tmp:
         out = Path(tmp) / "out.json"
-        command = [sys.executable, "-m", "benchmarks.worker", "--threads", str(threads), "--json", str(out)]
-        if not tune_allocator:
-            command.append("--no-tune-allocator")
-        done = subprocess.run(command + worker_args, cwd=ROOT, env=_worker_env(threads, tune_allocator))
+        command = [sys.executable, "-m", module, "--json", str(out), *args]
+        done = subprocess.run(command, cwd=ROOT, env=_worker_env(threads, tune_allocator))
         if not out.exists():
-            raise SystemExit(f"benchmarks: the worker ({' '.join(command + worker_args)}) wrote no results (exit {done.returncode})")
+            raise SystemExit(f"benchmarks: {' '.join(command)} wrote no results (exit {done.returncode})")
         return json.loads(out.read_text()), done.returncode
+
+
+def run_worker(threads: int, worker_args: list[str], tune_allocator: bool = True) -> tuple[dict, int]:
+    """Run one worker process; returns its JSON output and exit code."""
+    args = ["--threads", str(threads), *([] if tune_allocator else ["--no-tune-allocator"]), *worker_args]
+    return _run_process("benchmarks.worker", threads, args, tune_allocator)
+
+
+def run_toys(mode: str, smoke: bool) -> tuple[dict, int]:
+    """The whole-toy rows (:mod:`benchmarks.toys`) in their own process, at one thread like the toys."""
+    return _run_process("benchmarks.toys", 1, ["--mode", mode, *(["--smoke"] if smoke else [])])
 
 
 # ----------------------------------------------------------- what to print
@@ -218,7 +234,55 @@ def goal_lines(runs: dict) -> list[str]:
     return lines
 
 
-def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads: tuple, smoke: bool) -> str:
+def _agreement(row: dict, smoke: bool) -> str:
+    difference = abs(row["dltoys"]["figure"] - row["torch"]["figure"])
+    percent = row["figure_name"].endswith("accuracy")
+    scale, unit = (100, " points") if percent else (1, "")
+    text = f"{scale * difference:.{2 if percent else 3}f}{unit} apart (allowed {scale * row['tolerance']:g})"
+    if smoke:
+        return f"not judged (smoke run): {text}"
+    return f"{'yes' if difference <= row['tolerance'] else '**NO**'}: {text}"
+
+
+def _figure(row: dict, side: str) -> str:
+    value = row[side]["figure"]
+    return f"{value:.1%}" if row["figure_name"].endswith("accuracy") else f"{value:.3f}"
+
+
+def toys_section(toys: dict) -> list[str]:
+    """The "Whole toys" table: the tour's wall time, and two toys against their PyTorch twins."""
+    header = ["toy", "what was trained", "threads", "dltoys s", "PyTorch s", "ratio dltoys/PyTorch",
+              "dltoys figure", "PyTorch figure", "figures agree"]  # fmt: skip
+    rows, lines = [], []
+    tour = toys.get("tour")
+    if tour:
+        verdicts: dict[str, list[str]] = {}
+        for name, toy in tour["toys"].items():
+            verdicts.setdefault(toy["verdict"], []).append(name)
+        counts = ", ".join(f"{len(names)} {verdict}" + ("" if verdict == "PASS" else f" ({', '.join(names)})")
+                           for verdict, names in verdicts.items())  # fmt: skip
+        rows.append(["the quick tour (`dltoys tour`)", f"all {len(tour['toys'])} toys in quick mode, one process",
+                     "1 per toy", f"{tour['wall']:.0f}", "-", "-", counts or f"exit {tour['exit_code']}", "-", "-"])  # fmt: skip
+        slowest = sorted(tour["toys"].items(), key=lambda item: -item[1]["seconds"])[:5]
+        lines.append("The tour's five slowest toys: " + ", ".join(f"{name} {toy['seconds']:.1f} s" for name, toy in slowest) + ".")
+        if tour["total"] is None:
+            lines.append(f"The tour printed no total: it did not finish (exit {tour['exit_code']}).")
+        else:
+            lines.append(f"The tour's own total: {tour['total']:.0f} s (the row's wall time adds the interpreter's start).")
+    for row in toys["rows"]:
+        dl, pt = row["dltoys"], row["torch"]
+        rows.append([f"`{row['toy']}`", row["what"], str(row["threads"]), f"{dl['seconds']:.2f}", f"{pt['seconds']:.2f}",
+                     f"**{dl['seconds'] / pt['seconds']:.2f}**", _figure(row, "dltoys"), _figure(row, "torch"),
+                     _agreement(row, toys["smoke"])])  # fmt: skip
+        if "cpu_seconds" in dl:
+            lines.append(f"`{row['toy']}` in CPU seconds (less sensitive to other processes): dltoys "
+                         f"{dl['cpu_seconds']:.2f}, PyTorch {pt['cpu_seconds']:.2f}, ratio "
+                         f"{dl['cpu_seconds'] / pt['cpu_seconds']:.2f}.")  # fmt: skip
+    return [_table(header, rows), "", *lines, ""]
+
+
+def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads: tuple, smoke: bool,
+           toys: dict | None = None) -> str:
     first = next(iter(runs.values()))
     process = first["process"]
     skipped = first.get("skipped", {})
@@ -279,6 +343,12 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
     ]
     if memory:
         parts += ["## Memory of one step", "", memory_table(memory), ""]
+    if toys:
+        parts += ["## Whole toys", "",
+                  "The quick tour's wall time, and two toys' training against the same training written in "
+                  "PyTorch (same data, split, initial weights and batch order; see [NOTES.md](NOTES.md), "
+                  f"Whole toys). The GPT toy in {toys['mode']} mode. One run of each side, one after the other.",
+                  "", *toys_section(toys)]  # fmt: skip
     parts += ["## Goals (2 threads, same run)", "", *goal_lines(runs), ""]
     if smoke:
         parts.insert(2, "**Smoke run: a few steps per model; the times mean nothing.**\n")
@@ -294,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="timed seconds per model and optimizer")
     parser.add_argument("--no-untuned", action="store_true", help="skip the run without the allocator setting")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory processes")
+    parser.add_argument("--no-toys", action="store_true", help="skip the whole-toy rows (the tour, cnn-digits, the GPT)")
+    parser.add_argument("--toy-mode", choices=("quick", "full"), default="quick", help="the GPT toy's mode in the whole-toy rows")
     parser.add_argument("--output", default=None, help=f"where to write the report (default {RESULTS.relative_to(ROOT)}; smoke: none)")
     args = parser.parse_args(argv)
 
@@ -331,9 +403,13 @@ def main(argv: list[str] | None = None) -> int:
                 out, code = run_worker(1, ["--memory", name, side])
                 memory.setdefault(name, {})[side] = out["memory"]
                 failed |= code != 0
+    toys = None
+    if not args.no_toys:
+        print("benchmarks: whole toys ...", file=sys.stderr, flush=True)
+        toys, _ = run_toys(args.toy_mode, args.smoke)  # figures that disagree are reported, never fatal
     loads.append(os.getloadavg()[0])
 
-    text = report(runs, untuned, memory, _machine(), tuple(loads), args.smoke)
+    text = report(runs, untuned, memory, _machine(), tuple(loads), args.smoke, toys)
     if not peers and not args.smoke:
         text += "\nnumpy-ml's MLP (a peer row) was not measured: `make bench-peers` installs it.\n"
     print(text)

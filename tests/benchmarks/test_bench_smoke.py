@@ -1,7 +1,8 @@
 """The benchmark's smoke run and its guard (``make bench-smoke``; no timing claims).
 
 The smoke run is what CI runs of the benchmark: a few interleaved steps of every
-reference model that dltoys has, with the loss guard. The guard tests check that a
+reference model that dltoys has, with the loss guard, and the whole-toy rows at a
+tiny size (no tour). The guard tests check that a
 step computing something else than PyTorch's is caught.
 """
 
@@ -19,26 +20,6 @@ torch = pytest.importorskip("torch")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def bench(monkeypatch):
-    """The ``benchmarks`` package of this checkout (it lives beside ``src``, not in it), at 1 thread.
-
-    One BLAS and one PyTorch thread, as in the smoke run: two threads each in one
-    process on a busy 2-core machine slow these few steps down by 10-100x.
-    """
-    threadpoolctl = pytest.importorskip("threadpoolctl")
-    monkeypatch.syspath_prepend(str(ROOT))
-    from benchmarks import cases, worker
-
-    torch_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpoolctl.threadpool_limits(1):
-            yield cases, worker
-    finally:
-        torch.set_num_threads(torch_threads)
-
-
 def test_smoke_run_passes_and_names_every_model():
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--smoke"], cwd=ROOT, capture_output=True, text=True, timeout=120
@@ -54,6 +35,10 @@ def test_smoke_run_passes_and_names_every_model():
         assert rows, f"no row for {case.name}"
         assert "not built yet" in rows[0] or "skipped: " in rows[0] or "| SGD | 1 |" in rows[0]
     assert "**NO**" not in done.stdout
+    lines = done.stdout.splitlines()
+    assert "## Whole toys" in lines
+    for toy in ("cnn-digits", "transformer-lm"):  # at a tiny size, figures not judged
+        assert any(line.startswith(f"| `{toy}` |") and "not judged (smoke run)" in line for line in lines), toy
 
 
 def _pair(bench, optimizer="SGD"):

@@ -49,13 +49,28 @@ class Config(ToyConfig):
 QUICK: dict = {}  # the whole run takes a few seconds: quick mode is the full run
 
 
-def run(config: Config, ctx: RunContext) -> Report:
+def prepare_data(config: Config) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The toy's arrays, ``name -> (images (N, 1, 8, 8), labels (N,))``: ``train``, ``val`` and ``test``
+    (the digits toy's split) and ``fit``, what the network trains on (``train`` and, with
+    ``shifts``, its four one-pixel shifts)."""
     X, y = load_digits(images=True)  # (1797, 1, 8, 8) in [0, 1]
     split = train_val_test_split(X, y, fractions=FRACTIONS, stratify=y, rng=config.seed)  # the digits toy's split
-    (X_train, y_train), (X_val, y_val), (X_test, y_test) = split
-    X_fit, y_fit = (shifted_copies(X_train), np.tile(y_train, 5)) if config.shifts else (X_train, y_train)
-    model = CNN((1, 8, 8), 10, channels=config.channels, hidden_size=config.hidden_size,
-                batch_norm=config.batch_norm, dropout=config.dropout, rng=config.seed)
+    (X_train, y_train), val, test = split
+    fit = (shifted_copies(X_train), np.tile(y_train, 5)) if config.shifts else (X_train, y_train)
+    return {"train": (X_train, y_train), "val": val, "test": test, "fit": fit}
+
+
+def build_model(config: Config) -> CNN:
+    """The untrained network (its initial weights and dropout masks drawn from ``config.seed``)."""
+    return CNN((1, 8, 8), 10, channels=config.channels, hidden_size=config.hidden_size,
+               batch_norm=config.batch_norm, dropout=config.dropout, rng=config.seed)
+
+
+def run(config: Config, ctx: RunContext) -> Report:
+    data = prepare_data(config)
+    (X_train, y_train), (X_val, y_val), (X_test, y_test) = data["train"], data["val"], data["test"]
+    X_fit, y_fit = data["fit"]
+    model = build_model(config)
     optimizer = optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = train.LearningRateScheduler(optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs))
     started = time.perf_counter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -144,18 +144,42 @@ class _TimeBudget(train.Callback):
             trainer.stop(f"CPU budget of {self.seconds:.1f} s")
 
 
-def _train_gpt(config: Config, train_ids, val_ids, vocab_size: int, ctx: RunContext):
-    model = GPT(vocab_size, config.block_size, n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
-                dropout=config.dropout, bias=config.bias, rng=config.seed)
-    optimizers = gpt_optimizers(model, config.lr, config.weight_decay)
+def prepare_text(config: Config) -> tuple[str, str, CharVocab, np.ndarray, np.ndarray]:
+    """``(text, where it came from, vocabulary, training ids (L,), held-out ids (L_val,))``."""
+    if config.text is None:
+        text, source = python_source_text(config.max_chars), "the standard library's .py files"
+    else:
+        text, source = _read_user_text(config.text)[: config.max_chars], repr(config.text)
+    config.check_length(text, config.text or "the standard library")
+    vocab = CharVocab(text)
+    train_ids, val_ids = split_text(vocab.encode(text), config.val_fraction)
+    return text, source, vocab, train_ids, val_ids
+
+
+def build_gpt(config: Config, vocab_size: int) -> GPT:
+    """The untrained GPT (initial weights from ``config.seed``; head tied to the token embedding)."""
+    return GPT(vocab_size, config.block_size, n_layer=config.n_layer, n_head=config.n_head, n_embd=config.n_embd,
+               dropout=config.dropout, bias=config.bias, rng=config.seed)
+
+
+def lr_factor(config: Config) -> Callable[[int], float]:
+    """The learning rate at optimizer step ``step`` (from 0) over the peak ``config.lr``: nanoGPT's
+    ``get_lr(step) / lr``, a linear warm-up then a cosine decay to ``lr / 10`` (for ``LambdaLR``)."""
     floor, warmup, iters = config.lr / 10, config.warmup_iters, config.iters
 
-    def factor(step: int) -> float:  # nanoGPT's get_lr(step) / lr, step counted from 0
+    def factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / (warmup + 1)
         ratio = min(1.0, (step - warmup) / max(1, iters - warmup))
         return (floor + 0.5 * (1 + math.cos(math.pi * ratio)) * (config.lr - floor)) / config.lr
 
+    return factor
+
+
+def _train_gpt(config: Config, train_ids, val_ids, vocab_size: int, ctx: RunContext):
+    model = build_gpt(config, vocab_size)
+    optimizers = gpt_optimizers(model, config.lr, config.weight_decay)
+    factor = lr_factor(config)
     schedules = [train.LearningRateScheduler(optim.LambdaLR(optimizer, factor), interval="batch")
                  for optimizer in optimizers.values()]
     held_out = _HeldOut(model, val_ids, config.eval_every)
@@ -181,13 +205,7 @@ def _train_lstm(config: Config, train_ids, val_ids, vocab_size: int, budget: flo
 
 
 def run(config: Config, ctx: RunContext) -> Report:
-    if config.text is None:
-        text, source = python_source_text(config.max_chars), "the standard library's .py files"
-    else:
-        text, source = _read_user_text(config.text)[: config.max_chars], repr(config.text)
-    config.check_length(text, config.text or "the standard library")
-    vocab = CharVocab(text)
-    train_ids, val_ids = split_text(vocab.encode(text), config.val_fraction)
+    text, source, vocab, train_ids, val_ids = prepare_text(config)
     unigram = unigram_bits(train_ids, val_ids[1:], len(vocab))
 
     model, history, held_out, (gpt_wall, gpt_cpu) = _train_gpt(config, train_ids, val_ids, len(vocab), ctx)
