@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..utils import RngLike, as_rng, check_bool, check_float, check_int, resolve_dtype
-from . import init
+from . import init, parallel
 from .linear import Linear
 from .module import Module, Parameter, as_float_input, check_grad_out
 
@@ -60,11 +60,7 @@ def attend(query, key, value, bias=None, scale=1.0, dropout_p=0.0, rng=None, out
     """
     query = query * scale  # (..., L, E): scaling the smaller operand saves a pass over the scores
     scores = query @ np.swapaxes(key, -1, -2)  # (..., L, S)
-    if bias is not None:
-        scores += bias
-    scores -= scores.max(axis=-1, keepdims=True)
-    probs = np.exp(scores, out=scores)
-    probs /= probs.sum(axis=-1, keepdims=True)  # (..., L, S)
+    probs = _softmax_in_place(scores, bias)  # (..., L, S)
     if dropout_p > 0.0:
         if dropout_p >= 1.0:
             keep = np.zeros_like(probs)
@@ -76,6 +72,25 @@ def attend(query, key, value, bias=None, scale=1.0, dropout_p=0.0, rng=None, out
         keep, weights = None, probs
     out = np.matmul(weights, value, out=out)  # (..., L, Ev)
     return out, weights, (query, key, value, probs, keep, weights, scale)
+
+
+def _softmax_in_place(scores: np.ndarray, bias) -> np.ndarray:
+    """``softmax(scores + bias)`` over the last axis, written into ``scores``; blocks of the leading
+    axis on the threads of :mod:`~dltoys.nn.parallel` (rows are independent)."""
+    full_bias = None if bias is None else np.broadcast_to(bias, scores.shape)
+    ones = np.ones((scores.shape[-1], 1), dtype=scores.dtype)  # (S, 1)
+
+    def block(start: int, stop: int) -> None:
+        rows = scores[start:stop]
+        if full_bias is not None:
+            rows += full_bias[start:stop]
+        rows -= rows.max(axis=-1, keepdims=True)  # the row maximum: exp never overflows
+        np.exp(rows, out=rows)
+        total = rows @ ones  # (..., L, 1): the row sums; a matmul beats .sum(-1) over short rows
+        rows *= np.reciprocal(total, out=total)
+
+    parallel.run_blocks(block, len(scores), scores[0].size)
+    return scores
 
 
 def attend_backward(cache, grad_out, grad_weights=None, out=None):
@@ -92,9 +107,14 @@ def attend_backward(cache, grad_out, grad_weights=None, out=None):
         grad_scores += grad_weights
     if keep is not None:
         grad_scores *= keep  # dL/dP
-    inner = np.einsum("...ls,...ls->...l", grad_scores, probs)[..., None]  # (..., L, 1)
-    grad_scores -= inner
-    grad_scores *= probs  # dL/dA
+
+    def softmax_backward(start: int, stop: int) -> None:  # rows start:stop of the leading axis
+        g, p = grad_scores[start:stop], probs[start:stop]
+        inner = np.einsum("...ls,...ls->...l", g, p)[..., None]  # (..., L, 1)
+        g -= inner
+        g *= p  # dL/dA
+
+    parallel.run_blocks(softmax_backward, len(grad_scores), grad_scores[0].size)
     grad_key = np.matmul(np.swapaxes(grad_scores, -1, -2), query, out=grad_key)  # (..., S, E), scale folded in query
     grad_query = np.matmul(grad_scores, key, out=grad_query)  # (..., L, E)
     grad_query *= scale

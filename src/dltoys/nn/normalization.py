@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..utils import check_bool, check_float, check_int, resolve_dtype
+from . import parallel
 from .module import Module, Parameter, as_float_input, check_grad_out
 
 
@@ -264,20 +265,29 @@ class LayerNorm(Module):
                 f"{', '.join(map(str, self.normalized_shape))}), received {x.shape}"
             )
         rows = x.reshape(-1, self._size)  # (N, M)
-        mean = rows.mean(axis=1, keepdims=True)  # (N, 1)
-        xhat = rows - mean  # (N, M), normalised in place below
-        var = np.einsum("nm,nm->n", xhat, xhat)  # (N,) a row-wise dot beats (xhat**2).sum(1)
-        var *= 1.0 / self._size
-        var += self.eps
-        inv_std = np.sqrt(var, out=var)
-        np.reciprocal(inv_std, out=inv_std)  # (N,)
-        xhat *= inv_std[:, None]
-        if self.weight is not None:
-            out = xhat * self.weight.data.reshape(-1)
-            if self.bias is not None:
-                out += self.bias.data.reshape(-1)
-        else:
-            out = xhat.copy()
+        xhat = np.empty_like(rows)  # (N, M)
+        out = np.empty_like(rows)  # (N, M)
+        inv_std = np.empty(len(rows), dtype=rows.dtype)  # (N,)
+        weight = None if self.weight is None else self.weight.data.reshape(-1)  # (M,)
+        bias = None if self.bias is None else self.bias.data.reshape(-1)
+
+        def normalise(start: int, stop: int) -> None:  # rows start:stop (independent of the others)
+            r, xh, inv = rows[start:stop], xhat[start:stop], inv_std[start:stop]
+            np.subtract(r, r.mean(axis=1, keepdims=True), out=xh)
+            np.einsum("nm,nm->n", xh, xh, out=inv)  # a row-wise dot beats (xhat**2).sum(1)
+            inv *= 1.0 / self._size
+            inv += self.eps
+            np.sqrt(inv, out=inv)
+            np.reciprocal(inv, out=inv)  # 1 / sqrt(var + eps)
+            xh *= inv[:, None]
+            if weight is None:
+                out[start:stop] = xh
+                return
+            np.multiply(xh, weight, out=out[start:stop])
+            if bias is not None:
+                out[start:stop] += bias
+
+        parallel.run_blocks(normalise, len(rows), self._size)
         self._cache = (xhat, inv_std, x.shape)
         return out.reshape(x.shape)
 
@@ -285,18 +295,27 @@ class LayerNorm(Module):
         xhat, inv_std, shape = self._saved()
         grad_out = check_grad_out(self, grad_out, shape, self.dtype)
         g = grad_out.reshape(-1, self._size)  # (N, M)
+        weight = None
         if self.weight is not None:
             if self.weight.requires_grad:
                 self.weight.grad += np.einsum("nm,nm->m", g, xhat).reshape(self.normalized_shape)
             if self.bias is not None and self.bias.requires_grad:
                 self.bias.grad += (np.ones(len(g), dtype=g.dtype) @ g).reshape(self.normalized_shape)
-            g_hat = g * self.weight.data.reshape(-1)  # (N, M)
-        else:
-            g_hat = g.copy()
-        mean_g = g_hat.mean(axis=1, keepdims=True)  # (N, 1)
-        mean_g_xhat = np.einsum("nm,nm->n", g_hat, xhat)[:, None]  # (N, 1)
-        mean_g_xhat *= 1.0 / self._size
-        g_hat -= mean_g
-        g_hat -= xhat * mean_g_xhat
-        g_hat *= inv_std[:, None]
+            weight = self.weight.data.reshape(-1)
+        g_hat = np.empty_like(g)  # (N, M)
+
+        def input_grad(start: int, stop: int) -> None:  # rows start:stop (independent of the others)
+            gh, xh = g_hat[start:stop], xhat[start:stop]
+            if weight is None:
+                gh[...] = g[start:stop]
+            else:
+                np.multiply(g[start:stop], weight, out=gh)
+            mean_g = gh.mean(axis=1, keepdims=True)  # (n, 1)
+            mean_g_xhat = np.einsum("nm,nm->n", gh, xh)[:, None]  # (n, 1)
+            mean_g_xhat *= 1.0 / self._size
+            gh -= mean_g
+            gh -= xh * mean_g_xhat
+            gh *= inv_std[start:stop, None]
+
+        parallel.run_blocks(input_grad, len(g), self._size)
         return g_hat.reshape(shape)
