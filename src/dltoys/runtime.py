@@ -1,6 +1,6 @@
-"""Process-wide settings: the BLAS thread pool and glibc's malloc thresholds.
+"""Process-wide settings: the BLAS thread pool, OpenBLAS's idle spinning, glibc's malloc thresholds.
 
-Both act on the whole process, not on one model, so they live here, apart from
+They act on the whole process, not on one model, so they live here, apart from
 the layers and the loop, and nothing applies them on import. Who calls them, and
 where they take effect:
 
@@ -32,7 +32,17 @@ where they take effect:
   alone when the user configured glibc through ``MALLOC_TRIM_THRESHOLD_`` /
   ``MALLOC_MMAP_THRESHOLD_``.
 
-``dltoys.train.tune_allocator`` and ``dltoys.train.blas_threads`` are these two,
+- :data:`BLAS_THREAD_TIMEOUT` is what to export as ``OPENBLAS_THREAD_TIMEOUT`` before
+  NumPy loads OpenBLAS (the ``dltoys`` command does, and ``make bench``). After a matrix
+  product OpenBLAS's idle threads spin for 2**28 cycles (~0.1 s) before they sleep; the
+  large elementwise passes that :mod:`dltoys.nn.parallel` splits over a second thread
+  (GELU, softmax, LayerNorm) come right after a product, so on a 2-core machine that
+  thread found its core taken by the spinning one and gained nothing. 2**18 cycles
+  (~0.1 ms) still covers the gaps between the back-to-back products of a recurrent
+  step; the figures are in ``benchmarks/NOTES.md``. An environment variable is the only
+  way: OpenBLAS reads it once, when it loads.
+
+``dltoys.train.tune_allocator`` and ``dltoys.train.blas_threads`` are the first two,
 re-exported.
 """
 
@@ -48,6 +58,9 @@ from .utils import check_int
 
 #: Environment variable that disables :func:`tune_allocator` ("0", "false", "no", "off").
 ENV_VAR = "DLTOYS_TUNE_ALLOCATOR"
+
+#: ``OPENBLAS_THREAD_TIMEOUT`` for dltoys (log2 of the cycles an idle OpenBLAS thread spins; its default is 28).
+BLAS_THREAD_TIMEOUT = "18"
 
 # mallopt parameter numbers from glibc's <malloc.h>.
 _M_TRIM_THRESHOLD = -1
@@ -128,7 +141,7 @@ def tune_allocator(enable: bool = True) -> bool:
 
 @contextlib.contextmanager
 def blas_threads(n: int | None) -> Iterator[None]:
-    """Limit the BLAS thread pool to ``n`` threads inside the ``with`` block.
+    """Limit the BLAS thread pool, and dltoys's own elementwise threads, to ``n`` inside the ``with`` block.
 
     Parameters
     ----------
@@ -136,7 +149,7 @@ def blas_threads(n: int | None) -> Iterator[None]:
 
     Uses threadpoolctl, which changes the thread count of the BLAS library NumPy
     already loaded (an environment variable only works before NumPy is imported),
-    and restores it on exit.
+    and :func:`dltoys.nn.parallel.threads`; both are restored on exit.
     """
     if n is None:
         yield
@@ -144,8 +157,10 @@ def blas_threads(n: int | None) -> Iterator[None]:
     n = check_int("threads", n, minimum=1)
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=n, user_api="blas"):
+    from .nn import parallel
+
+    with threadpool_limits(limits=n, user_api="blas"), parallel.threads(n):
         yield
 
 
-__all__ = ["ENV_VAR", "blas_threads", "tune_allocator"]
+__all__ = ["BLAS_THREAD_TIMEOUT", "ENV_VAR", "blas_threads", "tune_allocator"]
