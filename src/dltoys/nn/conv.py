@@ -201,9 +201,8 @@ class _ConvNd(Module):
                 if per_out == 1:  # depthwise: a matrix-vector product here is a BLAS dot whose rounding
                     # depends on the arrays' alignment; a column sum adds the M rows in one fixed order
                     np.sum(group_cols * g2d[:, g : g + 1], axis=0, out=grad_rows[g])
-                else:
-                    np.matmul(g2d[:, g * per_out : (g + 1) * per_out].T, group_cols,
-                              out=grad_rows[g * per_out : (g + 1) * per_out])
+                else:  # as cols^T G, (K * C / g, C_out / g): OpenBLAS threads this shape, not G^T cols
+                    grad_rows[g * per_out : (g + 1) * per_out] = (group_cols.T @ g2d[:, g * per_out : (g + 1) * per_out]).T
             kernel_c = (*self.kernel_size, self.in_channels // self.groups)
             self.weight.grad += grad_rows.reshape(self.out_channels, *kernel_c).transpose(
                 0, self._ndim + 1, *range(1, self._ndim + 1)
