@@ -29,9 +29,11 @@ import datetime
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,13 +121,34 @@ def _machine() -> dict:
     }
 
 
-def _load_note(loads: tuple, machine: dict) -> str:
-    if max(loads) >= 0.5 * (machine["cores"] or 1):
-        return (" — **a busy machine**: other processes shared the cores, so times drift and 2-thread "
-                "figures (whose threads wait for each other at every BLAS call) are unreliable; re-run quiet")
-    if max(loads) > 0.3:
-        return " (a little load: compare ratios, not absolute times)"
-    return ""
+def _busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy since boot (``/proc/stat``; 0 where it does not exist)."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # all but idle and iowait
+
+
+def _own_seconds() -> float:
+    """CPU seconds of this process and its finished children (the workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _load_note(loads: tuple, other: tuple) -> str:
+    """The load averages, and how much CPU the rest of the machine used while the run lasted."""
+    other_cpu, wall = other
+    share = other_cpu / wall if wall > 0 else 0.0
+    text = (f"- Load average (1 min) before / after the run: {loads[0]:.2f} / {loads[1]:.2f} (the run's own "
+            f"processes count in the second); CPU used by other processes during the run: {other_cpu:.0f} s in "
+            f"{wall:.0f} s ({share:.0%} of one core)")
+    if share >= 0.10:
+        return text + (" — **a busy machine**: other processes shared the cores, so times drift and 2-thread "
+                       "figures (whose threads wait for each other at every BLAS call) are unreliable; re-run quiet")
+    if share >= 0.03:
+        return text + " (a little load: compare ratios, not absolute times)"
+    return text + " (a quiet machine)"
 
 
 def _ms(stats: dict) -> str:
@@ -295,7 +318,7 @@ def toys_section(toys: dict) -> list[str]:
     return [_table(header, rows), "", *lines, ""]
 
 
-def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads: tuple, smoke: bool,
+def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads: tuple, other: tuple, smoke: bool,
            toys: dict | None = None) -> str:
     first = next(iter(runs.values()))
     process = first["process"]
@@ -309,7 +332,7 @@ def report(runs: dict, untuned: dict | None, memory: dict, machine: dict, loads:
         "missed, [NOTES.md](NOTES.md) says what dominates, with profiles, and what was tried.",
         "",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; {machine['os']}",
-        f"- Load average (1 min) before / after the run: {loads[0]:.2f} / {loads[1]:.2f}" + _load_note(loads, machine),
+        _load_note(loads, other),
         f"- Python {machine['python']}, NumPy {versions.get('numpy')} with {blas.get('internal_api', '?')} "
         f"{blas.get('version', '')} ({blas.get('architecture', '?')} kernels), PyTorch {versions.get('torch')} "
         f"(MKL: {versions.get('torch_mkl')}, oneDNN: {versions.get('torch_mkldnn')}); dltoys at {machine['commit']}",
@@ -400,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         worker_args += ["--min-steps", "4", "--max-steps", "4", "--block", "1", "--warmup", "1", "--batches", "2", "--peak-n", "256"]
 
     loads = [os.getloadavg()[0]]
+    started, busy, own = time.perf_counter(), _busy_seconds(), _own_seconds()
     runs, failed = {}, False
     for n in threads:
         print(f"benchmarks: {n} thread{'s' if n > 1 else ''} ...", file=sys.stderr, flush=True)
@@ -425,8 +449,9 @@ def main(argv: list[str] | None = None) -> int:
         print("benchmarks: whole toys ...", file=sys.stderr, flush=True)
         toys, _ = run_toys(args.toy_mode, args.smoke)  # figures that disagree are reported, never fatal
     loads.append(os.getloadavg()[0])
+    other = (max(0.0, (_busy_seconds() - busy) - (_own_seconds() - own)), time.perf_counter() - started)
 
-    text = report(runs, untuned, memory, _machine(), tuple(loads), args.smoke, toys)
+    text = report(runs, untuned, memory, _machine(), tuple(loads), other, args.smoke, toys)
     if not peers and not args.smoke:
         text += "\nnumpy-ml's MLP (a peer row) was not measured: `make bench-peers` installs it.\n"
     print(text)
