@@ -109,15 +109,20 @@ def _on(threads: int, compute):
         return compute()
 
 
+def _same_on_one_and_two_threads(run, monkeypatch) -> None:
+    """``run()`` gives bit-identical arrays on 1 and 2 threads, and on 2 every split ran on both."""
+    one = _on(1, run)
+    spy = _Spy(monkeypatch)
+    two = _on(2, run)
+    assert spy.split()
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_gelu_equal_on_one_and_two_threads(monkeypatch):
     x = np.random.default_rng(0).standard_normal((512, 640)).astype(np.float32)
     gelu = nn.GELU()
-    one = _on(1, lambda: (gelu(x), gelu.backward(np.ones_like(x))))
-    spy = _Spy(monkeypatch)
-    two = _on(2, lambda: (gelu(x), gelu.backward(np.ones_like(x))))
-    assert spy.split()
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
+    _same_on_one_and_two_threads(lambda: (gelu(x), gelu.backward(np.ones_like(x))), monkeypatch)
 
 
 def test_layer_norm_equal_on_one_and_two_threads(monkeypatch):
@@ -133,12 +138,7 @@ def test_layer_norm_equal_on_one_and_two_threads(monkeypatch):
         out = layer(x)
         return out, layer.backward(g), layer.weight.grad.copy(), layer.bias.grad.copy()
 
-    one = _on(1, run)
-    spy = _Spy(monkeypatch)
-    two = _on(2, run)
-    assert spy.split()
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
+    _same_on_one_and_two_threads(run, monkeypatch)
 
 
 def test_attention_softmax_equal_on_one_and_two_threads(monkeypatch):
@@ -151,12 +151,7 @@ def test_attention_softmax_equal_on_one_and_two_threads(monkeypatch):
         out, weights, cache = attention.attend(q, k, v, bias, scale=np.float32(0.2))
         return (out, weights.copy(), *attention.attend_backward(cache, g))
 
-    one = _on(1, run)
-    spy = _Spy(monkeypatch)
-    two = _on(2, run)
-    assert spy.split()
-    for a, b in zip(one, two):
-        np.testing.assert_array_equal(a, b)
+    _same_on_one_and_two_threads(run, monkeypatch)
 
 
 def test_the_command_sets_the_openblas_timeout_before_numpy_loads():
