@@ -57,11 +57,8 @@ from ..nn.module import Module, ModuleDict
 from ..optim.optimizer import Optimizer, OptimizerDict
 from .atomic import STALE_TEMPORARY_SECONDS, _remove_stale_temporaries, _write_atomically  # noqa: F401 (re-exported)
 from .formats import FormatError, NpzReader, SafetensorsReader, check_real_dtype, sniff, write_npz, write_safetensors
+from .metadata import FORMAT_NAME, FORMAT_VERSION, array_names, check_description, flatten, unflatten
 
-#: Written into every checkpoint and checked on reading.
-FORMAT_NAME = "dltoys-checkpoint"
-#: Bump when the layout changes; readers refuse versions newer than theirs.
-FORMAT_VERSION = 1
 #: The file formats :func:`save` writes.
 FILE_FORMATS = ("npz", "safetensors")
 #: The largest JSON description read (a long History in ``extra`` takes a few MB).
@@ -72,8 +69,6 @@ MAX_EXTRA_BYTES = 64 * 2**20
 #: process id is alive (the id may have been reused).
 
 _METADATA = "__metadata__"
-_ARRAY_TAG = "__ndarray__"
-_JSON_SCALARS = (str, int, float, bool, type(None))
 
 
 class CheckpointError(Exception):
@@ -102,74 +97,6 @@ class Checkpoint:
     model_state: dict
     optimizer_state: dict | None
     extra: Any
-
-
-# ---------------------------------------------------------------- flattening
-def _flatten(tree: Any, prefix: str, arrays: dict[str, np.ndarray], where: str) -> Any:
-    """Replace every ndarray leaf of a dict/list tree by a tag; collect the arrays.
-
-    ``arrays`` collects this tree's arrays only: they are named ``<prefix>/0``, ``<prefix>/1``, ...
-
-    Tuples become lists (JSON has no tuples); NumPy scalars become Python ones.
-    """
-    if isinstance(tree, np.ndarray):
-        if tree.dtype.hasobject:
-            raise TypeError(f"{where}: an object array cannot be saved without pickle; use numeric arrays")
-        try:
-            check_real_dtype(where, tree.dtype)
-        except FormatError as exc:
-            raise TypeError(str(exc)) from None
-        name = f"{prefix}/{len(arrays)}"
-        arrays[name] = tree
-        return {_ARRAY_TAG: name}
-    if isinstance(tree, np.generic):
-        return tree.item()
-    if isinstance(tree, _JSON_SCALARS):
-        return tree
-    if isinstance(tree, dict):
-        out = {}
-        for key, value in tree.items():
-            if not isinstance(key, str):
-                raise TypeError(f"{where}: dict keys must be strings to be stored as JSON, received {key!r}")
-            out[key] = _flatten(value, prefix, arrays, f"{where}[{key!r}]")
-        return out
-    if isinstance(tree, (list, tuple)):
-        return [_flatten(value, prefix, arrays, f"{where}[{index}]") for index, value in enumerate(tree)]
-    raise TypeError(
-        f"{where}: cannot store a {type(tree).__name__} in a checkpoint (allowed: dicts with str keys, "
-        "lists, tuples, ndarrays, str, int, float, bool, None)"
-    )
-
-
-def _unflatten(tree: Any, arrays: dict[str, np.ndarray], path: str, used: set[str]) -> Any:
-    """Put the arrays back in place of their tags; ``used`` collects the names referred to."""
-    if isinstance(tree, dict):
-        if _ARRAY_TAG in tree:
-            name = tree[_ARRAY_TAG]
-            if len(tree) != 1 or not isinstance(name, str):
-                raise CheckpointError(f"{path}: the metadata holds an invalid array reference {tree!r:.200}")
-            if name not in arrays:
-                raise CheckpointError(f"{path}: the metadata refers to an array {name!r} that the archive lacks")
-            used.add(name)
-            return arrays[name]
-        return {key: _unflatten(value, arrays, path, used) for key, value in tree.items()}
-    if isinstance(tree, list):
-        return [_unflatten(value, arrays, path, used) for value in tree]
-    return tree
-
-
-def _array_names(tree: Any, names: list[str]) -> list[str]:
-    """The array names a metadata tree refers to (in order), without reading any array."""
-    if isinstance(tree, dict):
-        if isinstance(tree.get(_ARRAY_TAG), str):
-            names.append(tree[_ARRAY_TAG])
-        else:
-            for value in tree.values():
-                _array_names(value, names)
-    elif isinstance(tree, list):
-        for value in tree:
-            _array_names(value, names)
-    return names
 
 
 # ---------------------------------------------------------------------- save
@@ -272,12 +199,12 @@ def save(
         optimizer_arrays: dict[str, np.ndarray] = {}
         metadata["optimizer"] = {
             "type": type(optimizer).__name__,
-            "state": _flatten(optimizer.state_dict(), "optimizer", optimizer_arrays, "optimizer.state_dict()"),
+            "state": flatten(optimizer.state_dict(), "optimizer", optimizer_arrays, "optimizer.state_dict()"),
         }
         arrays.update(optimizer_arrays)
     if extra is not None:
         extra_arrays: dict[str, np.ndarray] = {}
-        metadata["extra"] = _flatten(extra, "extra", extra_arrays, "extra")
+        metadata["extra"] = flatten(extra, "extra", extra_arrays, "extra")
         arrays.update(extra_arrays)
     text = json.dumps(metadata)
     if file_format == "npz":
@@ -339,46 +266,11 @@ def _read_metadata(path: str, reader: "NpzReader | SafetensorsReader") -> dict:
         metadata = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CheckpointError(f"{path}: the metadata is not valid UTF-8 JSON ({str(exc)[:200]})") from None
-    _check_metadata(path, metadata)
+    try:
+        check_description(metadata)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: {exc}") from None
     return metadata
-
-
-def _check_metadata(path: str, metadata: Any) -> None:
-    """The description's schema, checked in full: a crafted file gets a CheckpointError, not a TypeError."""
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT_NAME:
-        found = metadata.get("format") if isinstance(metadata, dict) else type(metadata).__name__
-        raise CheckpointError(f"{path}: unknown checkpoint format {found!r:.100}, expected {FORMAT_NAME!r}")
-    version = metadata.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise CheckpointError(f"{path}: the metadata has no valid format_version (found {version!r:.100})")
-    if version > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path}: written in checkpoint format version {version} by dltoys "
-            f"{metadata.get('dltoys_version', '?')!s:.40}; this dltoys ({__version__}) reads versions up to "
-            f"{FORMAT_VERSION}: upgrade dltoys"
-        )
-    model = metadata.get("model")
-    if not isinstance(model, dict) or not isinstance(model.get("state"), dict) or "class" not in model:
-        raise CheckpointError(f"{path}: the metadata does not describe a model")
-    if not isinstance(model["class"], (str, type(None))):
-        raise CheckpointError(f"{path}: the metadata's model class is not a name ({model['class']!r:.100})")
-    for key, spec in model["state"].items():
-        ok = isinstance(spec, dict) and isinstance(spec.get("shape"), list) and isinstance(spec.get("dtype"), str)
-        ok = ok and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in spec["shape"])
-        if ok:
-            try:
-                dtype = np.dtype(spec["dtype"])
-                check_real_dtype(f"model state {key!r}", dtype)
-            except FormatError as exc:
-                raise CheckpointError(f"{path}: {exc}") from None
-            except Exception:
-                ok = False
-        if not ok:
-            raise CheckpointError(f"{path}: the metadata's description of model state {key!r} is invalid ({spec!r:.200})")
-    optimizer = metadata.get("optimizer")
-    if optimizer is not None and not (isinstance(optimizer, dict) and isinstance(optimizer.get("type"), str)
-                                      and isinstance(optimizer.get("state"), dict)):
-        raise CheckpointError(f"{path}: the metadata's optimizer entry is invalid ({optimizer!r:.200})")
 
 
 def _spec_bytes(spec: dict) -> int:
@@ -420,8 +312,8 @@ def _read_arrays(path: str, reader: "NpzReader | SafetensorsReader", metadata: d
     names = set(reader.names()) - {_METADATA}
     # Every array the archive holds must be described; strays are refused unread.
     optimizer_meta = metadata.get("optimizer")
-    optimizer_names = _array_names(optimizer_meta["state"], []) if optimizer_meta else []
-    extra_names = _array_names(metadata.get("extra"), [])
+    optimizer_names = array_names(optimizer_meta["state"], []) if optimizer_meta else []
+    extra_names = array_names(metadata.get("extra"), [])
     expected = {model_prefix + key for key in declared} | set(optimizer_names) | set(extra_names)
     stray = sorted(names - expected)
     if stray:
@@ -455,8 +347,11 @@ def _read_arrays(path: str, reader: "NpzReader | SafetensorsReader", metadata: d
             budget -= arrays[name].nbytes
 
     used: set[str] = set()
-    optimizer_state = None if optimizer_meta is None else _unflatten(optimizer_meta["state"], arrays, path, used)
-    extra = None if metadata.get("extra") is None else _unflatten(metadata["extra"], arrays, path, used)
+    try:
+        optimizer_state = None if optimizer_meta is None else unflatten(optimizer_meta["state"], arrays, used)
+        extra = None if metadata.get("extra") is None else unflatten(metadata["extra"], arrays, used)
+    except ValueError as exc:  # an invalid or dangling array reference in the metadata
+        raise CheckpointError(f"{path}: {exc}") from None
     return Checkpoint(path, metadata, model_state, optimizer_state, extra)
 
 
