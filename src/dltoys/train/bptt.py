@@ -9,7 +9,6 @@ the gradient stops at the chunk boundary, because the carried state is a plain a
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from .step import SupervisedStep, loss_value
@@ -78,12 +77,7 @@ class TruncatedBPTTStep(SupervisedStep):
         self.model.zero_grad()
         output = self.model(*inputs, self.state)
         self.state = self.model.final_state
-        value = loss_value(self.loss(output, target), "fit")
-        if math.isfinite(value):  # a non-finite loss: no update, the loop reports it
-            self.model.backward(self.loss.backward())
-            self.before_update("optimizer")
-            self.optimizer.step()
-        return self._logs(output, target, value)
+        return self._logs(output, target, self._loss_and_update(output, target))
 
     def evaluate(self, batch: Any) -> dict[str, float]:
         *inputs, target = batch

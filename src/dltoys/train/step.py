@@ -208,16 +208,20 @@ class SupervisedStep(Step):
             logs[name] = float(metric(output, target))
         return logs
 
-    def __call__(self, batch: Any) -> dict[str, float]:
-        *inputs, target = batch
-        self.model.zero_grad()
-        output = self.model(*inputs)
+    def _loss_and_update(self, output: Any, target: Any) -> float:
+        """The loss of ``output``, then backward and one optimizer step; returns the loss."""
         value = loss_value(self.loss(output, target), "fit")
         if math.isfinite(value):  # a non-finite loss: no update, the loop reports it
             self.model.backward(self.loss.backward())
             self.before_update("optimizer")
             self.optimizer.step()
-        return self._logs(output, target, value)
+        return value
+
+    def __call__(self, batch: Any) -> dict[str, float]:
+        *inputs, target = batch
+        self.model.zero_grad()
+        output = self.model(*inputs)
+        return self._logs(output, target, self._loss_and_update(output, target))
 
     def evaluate(self, batch: Any) -> dict[str, float]:
         *inputs, target = batch
